@@ -1,0 +1,8 @@
+// STUB: replaced by the issue that builds `rbac-requirements`.
+import type { CliIO } from '../io.ts';
+import { EXIT } from '../exit-codes.ts';
+
+export async function run(_argv: string[], io: CliIO): Promise<number> {
+  io.stderr.write('rbac-requirements: not implemented yet\n');
+  return EXIT.USAGE;
+}

@@ -1,0 +1,280 @@
+// The one normalised inventory every analysis reads.
+//
+// Sources (manifests, a live cluster, a snapshot) produce `SourcedObject`s; `buildInventory`
+// (src/inventory/build.ts) folds them into an `Inventory`. Analyses never look at raw input again,
+// so offline and live scans of the same objects give the same answers by construction.
+
+/** Where an object came from, for reports and fix edits. `line` is 1-based; 0 when unknown (live objects). */
+export interface SourceLocation {
+  /** File path as the user gave it, `-` for stdin, or `cluster:<context>` for live objects. */
+  file: string;
+  line: number;
+  column?: number;
+  /** 0-based index of the YAML/JSON document inside the file. */
+  document?: number;
+  /** JSON-pointer-like path of the object inside its document when it came from a List (`items/3`). */
+  itemPath?: string;
+}
+
+export interface OwnerReference {
+  apiVersion?: string;
+  kind: string;
+  name: string;
+  uid?: string;
+  controller?: boolean;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+}
+
+/** Any Kubernetes object as read (after YAML 1.1 scalar resolution); fields are checked before use. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface SourcedObject {
+  object: KubeObject;
+  location: SourceLocation;
+}
+
+/** A problem with one input that did not stop the others. Rendered as one line: `file:line: message`. */
+export interface InputProblem {
+  file: string;
+  line: number;
+  message: string;
+  /** `error` makes the exit code 3 (unreadable input); `warning` is reported only. */
+  level: 'error' | 'warning';
+}
+
+// ---- Pod spec subset the analyses read (field names exactly as in core/v1) ----
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  subPath?: string;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    secretKeyRef?: { name?: string; key?: string; optional?: boolean };
+    [k: string]: unknown;
+  };
+}
+
+export interface EnvFromSource {
+  prefix?: string;
+  secretRef?: { name?: string; optional?: boolean };
+  configMapRef?: { name?: string; optional?: boolean };
+}
+
+export interface Container {
+  name: string;
+  image?: string;
+  volumeMounts?: VolumeMount[];
+  env?: EnvVar[];
+  envFrom?: EnvFromSource[];
+  /** `Always` on an init container makes it a sidecar. */
+  restartPolicy?: string;
+  [k: string]: unknown;
+}
+
+export interface ServiceAccountTokenProjection {
+  audience?: string;
+  expirationSeconds?: number;
+  path: string;
+}
+
+export interface VolumeProjection {
+  serviceAccountToken?: ServiceAccountTokenProjection;
+  secret?: { name?: string; items?: { key: string; path: string }[]; optional?: boolean };
+  configMap?: { name?: string; items?: { key: string; path: string }[] };
+  downwardAPI?: unknown;
+  [k: string]: unknown;
+}
+
+export interface Volume {
+  name: string;
+  projected?: { sources?: VolumeProjection[]; defaultMode?: number };
+  secret?: { secretName?: string; optional?: boolean };
+  [k: string]: unknown;
+}
+
+export interface PodSpec {
+  serviceAccountName?: string;
+  /** Deprecated alias of serviceAccountName (core/v1 DeprecatedServiceAccount). */
+  serviceAccount?: string;
+  automountServiceAccountToken?: boolean;
+  containers?: Container[];
+  initContainers?: Container[];
+  ephemeralContainers?: Container[];
+  volumes?: Volume[];
+  imagePullSecrets?: { name?: string }[];
+  [k: string]: unknown;
+}
+
+export interface PodTemplate {
+  metadata: ObjectMeta;
+  spec: PodSpec;
+}
+
+/** The kinds the analysis treats as pod-producing workloads. Custom resources use their own kind string. */
+export type WorkloadKind =
+  | 'Pod'
+  | 'Deployment'
+  | 'ReplicaSet'
+  | 'StatefulSet'
+  | 'DaemonSet'
+  | 'Job'
+  | 'CronJob'
+  | 'ReplicationController'
+  | (string & {});
+
+/**
+ * A workload: a Pod, or an object holding a pod template. Pods owned (directly or through a
+ * ReplicaSet/Job) by another workload of the same input are folded into it: `pods` counts them.
+ */
+export interface Workload {
+  kind: WorkloadKind;
+  apiVersion: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+  location: SourceLocation;
+  /** The pod template (for a Pod: its own metadata and spec). */
+  template: PodTemplate;
+  /** Path from the object root to the template object, e.g. ['spec','jobTemplate','spec','template']; [] for a Pod. */
+  templatePath: string[];
+  /** Pods of the input reported under this workload (for a Pod not owned by anything: 1 = itself). */
+  pods: { count: number; names: string[]; uids: string[] };
+  /** Direct owner as declared, when it is not in the input (e.g. a Pod owned by an absent ReplicaSet). */
+  ownerReferences?: OwnerReference[];
+  /** Whether the template carries a `kube-api-access-*` volume already (objects read back from a cluster). */
+  alreadyAdmitted: boolean;
+}
+
+export interface ServiceAccount {
+  namespace: string;
+  name: string;
+  uid?: string;
+  /** undefined = not set. */
+  automountServiceAccountToken?: boolean;
+  /** How the input spelled automount (for the non-canonical-boolean rule), e.g. `no`, `"false"`, `False`. */
+  automountSpelling?: string;
+  secrets: string[];
+  imagePullSecrets: string[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  location: SourceLocation;
+}
+
+/** Metadata of a `kubernetes.io/service-account-token` Secret. The values are never read. */
+export interface TokenSecret {
+  namespace: string;
+  name: string;
+  serviceAccountName?: string;
+  serviceAccountUid?: string;
+  labels: Record<string, string>;
+  location: SourceLocation;
+}
+
+// ---- RBAC objects, normalised with the v1 defaults (pkg/apis/rbac/v1/defaults.go) ----
+
+export interface PolicyRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+export interface RbacRole {
+  kind: 'Role' | 'ClusterRole';
+  /** '' for ClusterRoles. */
+  namespace: string;
+  name: string;
+  rules: PolicyRule[];
+  aggregationRule?: { clusterRoleSelectors?: LabelSelector[] };
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  location: SourceLocation;
+  /** True for the built-in policy of the pinned release (data/), false for input objects. */
+  builtin: boolean;
+}
+
+export interface RbacSubject {
+  kind: 'ServiceAccount' | 'User' | 'Group' | (string & {});
+  name: string;
+  namespace?: string;
+  apiGroup?: string;
+}
+
+export interface RbacBinding {
+  kind: 'RoleBinding' | 'ClusterRoleBinding';
+  namespace: string;
+  name: string;
+  roleRef: { apiGroup: string; kind: string; name: string };
+  subjects: RbacSubject[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  location: SourceLocation;
+  builtin: boolean;
+}
+
+/** A part of the cluster a live scan could not read (403, or skipped), and which verdicts it weakens. */
+export interface CoverageGap {
+  resource: string;
+  namespace?: string;
+  reason: string;
+  /** Human-readable list of verdicts that became `unknown` because of this gap. */
+  weakens: string[];
+}
+
+export interface Inventory {
+  /** Namespaces declared (Namespace objects) or used by any object. */
+  namespaces: Set<string>;
+  /** Namespaces declared by Namespace objects, with labels (Pod Security labels etc.). */
+  namespaceObjects: Map<string, { labels: Record<string, string>; location: SourceLocation }>;
+  /** Keyed by `namespace/name`. */
+  serviceAccounts: Map<string, ServiceAccount>;
+  workloads: Workload[];
+  /** Keyed by `namespace/name`. */
+  tokenSecrets: Map<string, TokenSecret>;
+  roles: RbacRole[];
+  clusterRoles: RbacRole[];
+  roleBindings: RbacBinding[];
+  clusterRoleBindings: RbacBinding[];
+  /** Documents that are not Kubernetes objects, or kinds the analysis ignores, counted by reason. */
+  skipped: { count: number; byReason: Record<string, number> };
+  problems: InputProblem[];
+  /** Where the objects came from: manifests (offline) or a live cluster. */
+  origin: 'manifests' | 'cluster';
+  /** Server version for live scans (`v1.36.3`); used to pick the built-in RBAC policy. */
+  serverVersion?: string;
+  /** Parts of a live cluster that could not be read. Empty offline. */
+  gaps: CoverageGap[];
+  /** Whether the input is known to hold every ServiceAccount of its namespaces (live scans, snapshots). */
+  completeServiceAccounts: boolean;
+}
+
+export const serviceAccountKey = (namespace: string, name: string): string => `${namespace}/${name}`;

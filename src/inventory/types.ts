@@ -48,6 +48,11 @@ export interface KubeObject {
 export interface SourcedObject {
   object: KubeObject;
   location: SourceLocation;
+  /**
+   * Line (1-based) of a field inside this object, e.g. ['spec','template','spec','automountServiceAccountToken'],
+   * when the reader kept positions (YAML manifests). Undefined for streamed dumps and live objects.
+   */
+  lineOf?: (path: readonly (string | number)[]) => number | undefined;
 }
 
 /** A problem with one input that did not stop the others. Rendered as one line: `file:line: message`. */

@@ -53,6 +53,12 @@ export interface SourcedObject {
    * when the reader kept positions (YAML manifests). Undefined for streamed dumps and live objects.
    */
   lineOf?: (path: readonly (string | number)[]) => number | undefined;
+  /**
+   * The source text of a scalar field exactly as written (e.g. `no`, `"false"`, `False`, `true`), when the
+   * reader kept it (YAML manifests). Used to flag non-canonical booleans such as `automountServiceAccountToken: no`
+   * that Kubernetes (YAML 1.1) reads as a boolean. Undefined when unknown (JSON, live objects).
+   */
+  sourceText?: (path: readonly (string | number)[]) => string | undefined;
 }
 
 /** A problem with one input that did not stop the others. Rendered as one line: `file:line: message`. */
@@ -171,6 +177,24 @@ export interface Workload {
   ownerReferences?: OwnerReference[];
   /** Whether the template carries a `kube-api-access-*` volume already (objects read back from a cluster). */
   alreadyAdmitted: boolean;
+  /**
+   * Template fields that had the wrong type (each also reported as an input problem), as dotted paths
+   * (`spec.template.spec.automountServiceAccountToken`). Verdicts that depend on them are `unknown`.
+   */
+  typeErrors?: string[];
+  /** Source line of the template's `automountServiceAccountToken`, and how it was spelled (non-canonical-boolean rule). */
+  automountLine?: number;
+  automountSpelling?: string;
+}
+
+/** One Pod object of the input, in input order, as the well-known jq audit sees it (`--format jq-audit`). */
+export interface PodRecord {
+  /** Raw `metadata.namespace` / `metadata.name` / `spec.serviceAccountName` values (may be absent or odd types). */
+  namespace: unknown;
+  name: unknown;
+  serviceAccountName: unknown;
+  /** Whether `spec.automountServiceAccountToken` is exactly boolean false. */
+  automountFalse: boolean;
 }
 
 export interface ServiceAccount {
@@ -186,6 +210,8 @@ export interface ServiceAccount {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   location: SourceLocation;
+  /** Fields that had the wrong type (reported as input problems); `automountServiceAccountToken` here makes it unknown. */
+  typeErrors?: string[];
 }
 
 /** Metadata of a `kubernetes.io/service-account-token` Secret. The values are never read. */
@@ -280,6 +306,12 @@ export interface Inventory {
   gaps: CoverageGap[];
   /** Whether the input is known to hold every ServiceAccount of its namespaces (live scans, snapshots). */
   completeServiceAccounts: boolean;
+  /** Every Pod object of the input in input order (also those folded into owners), for `--format jq-audit`. */
+  podRecords?: PodRecord[];
+  /** Secrets seen in the input that are NOT service-account tokens, keyed `namespace/name` (type only, never data). */
+  otherSecrets?: Map<string, { type: string }>;
+  /** Number of documents read (sink.document calls). */
+  documents?: number;
 }
 
 export const serviceAccountKey = (namespace: string, name: string): string => `${namespace}/${name}`;

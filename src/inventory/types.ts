@@ -185,6 +185,8 @@ export interface Workload {
   /** Source line of the template's `automountServiceAccountToken`, and how it was spelled (non-canonical-boolean rule). */
   automountLine?: number;
   automountSpelling?: string;
+  /** metadata.resourceVersion as read from a live cluster (fix --apply patches with it: optimistic concurrency). */
+  resourceVersion?: string;
 }
 
 /** One Pod object of the input, in input order, as the well-known jq audit sees it (`--format jq-audit`). */
@@ -212,6 +214,8 @@ export interface ServiceAccount {
   location: SourceLocation;
   /** Fields that had the wrong type (reported as input problems); `automountServiceAccountToken` here makes it unknown. */
   typeErrors?: string[];
+  /** metadata.resourceVersion as read from a live cluster (fix --apply patches with it). */
+  resourceVersion?: string;
 }
 
 /** Metadata of a `kubernetes.io/service-account-token` Secret. The values are never read. */

@@ -22,6 +22,11 @@ export interface TokenSource {
   /** Requested audiences; [] = the API server's own audiences. */
   audiences?: string[];
   expirationSeconds?: number;
+  /**
+   * `namespace/name` of the ServiceAccount the token authenticates as. Set for legacy Secrets (the Secret's
+   * `kubernetes.io/service-account.name`, which need not be the pod's SA); otherwise the pod's own SA.
+   */
+  serviceAccount?: string;
   /** Whether the API server accepts this token (audience includes the API audience, or none given). */
   apiAudience: Tri;
   /** Containers that receive it (mount or env). */

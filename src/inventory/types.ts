@@ -175,7 +175,11 @@ export interface Workload {
   pods: { count: number; names: string[]; uids: string[] };
   /** Direct owner as declared, when it is not in the input (e.g. a Pod owned by an absent ReplicaSet). */
   ownerReferences?: OwnerReference[];
-  /** Whether the template carries a `kube-api-access-*` volume already (objects read back from a cluster). */
+  /**
+   * A Pod read back from a cluster (live scan, or a dump: it has a uid, creationTimestamp or status). Admission
+   * already ran on it, so its volumes (an injected `kube-api-access-*` volume or none) are the truth and are not
+   * simulated again. Always false for templates and for Pod manifests that are yet to be created.
+   */
   alreadyAdmitted: boolean;
   /**
    * Template fields that had the wrong type (each also reported as an input problem), as dotted paths

@@ -1,20 +1,157 @@
-// STUB (contract; the RBAC engine replaces the body): fills each workload's `permissions` and
-// `token.needed`, and returns the analysis rules read as `ctx.rbac`.
-import type { Inventory } from '../inventory/types.ts';
-import type { WorkloadReport } from '../analysis/types.ts';
+// The RBAC engine of kube-sa-audit: what each token can do, exactly as the RBAC authorizer decides.
+//
+// API (kept small; other stages import only these):
+//   new RbacEngine({roles, clusterRoles, roleBindings, clusterRoleBindings}, {builtin?})  — or
+//   RbacEngine.fromInventory(inventory)       built-in policy of the release merged under manifests (input wins);
+//                                             a live cluster's own objects are used alone.
+//   engine.authorize(user, attrs)             → {allowed, reason, grant?, rule?, errors}: SubjectAccessReview's answer;
+//                                             attrs = {verb, apiGroup, resource, subresource?, name?, namespace?}
+//                                             or {verb, path}. reason uses the authorizer's wording, e.g.
+//                                             `RBAC: allowed by RoleBinding "x/ns" of Role "y" to ServiceAccount "sa/ns"`.
+//   engine.rulesFor(user, namespace)          → SelfSubjectRulesReview's RBAC part (resourceRules, nonResourceRules).
+//   engine.whoCan(attrs)                      → every subject allowed, with binding and role.
+//   engine.allGrants(user)                    → every binding reaching the user (cluster-wide and per namespace).
+//   serviceAccountUser(ns, name)              → {name: system:serviceaccount:ns:name, groups: [the 3 SA groups]}.
+//   impersonatedUser(name, groups)            → the identity `--as/--as-group` produces.
+//   analyzeRbac(inventory, reports, opts)     → fills report.permissions and token.needed; returns RbacAnalysis
+//                                             (rules read it as ctx.rbac; use `rbacAnalysisOf(ctx)`).
+import type { Inventory, PolicyRule } from '../inventory/types.ts';
+import type { PermissionSummary, RuleContext, WorkloadReport } from '../analysis/types.ts';
+import { RbacEngine, serviceAccountUser, type Grant, type UserInfo } from './engine.ts';
+import { loadBuiltinPolicy, resolvePolicyVersion, type BuiltinPolicy } from './builtin.ts';
+import { covers } from './match.ts';
+import { dangerousCatalogue, findDangerous, type DangerousHit, type DangerousPermission } from './dangerous.ts';
+
+export { RbacEngine, serviceAccountUser, impersonatedUser, splitServiceAccountUser, describeGrant } from './engine.ts';
+export type { UserInfo, Grant, Decision, RulesReview, WhoCanEntry, RbacInput } from './engine.ts';
+export type { RequestAttributes, ResourceAttributes, NonResourceAttributes } from './match.ts';
+export { ruleAllows, covers } from './match.ts';
+export { loadBuiltinPolicy, PINNED_POLICY_VERSION } from './builtin.ts';
+export type { BuiltinPolicy } from './builtin.ts';
+export { dangerousCatalogue } from './dangerous.ts';
+export type { DangerousHit, DangerousPermission } from './dangerous.ts';
 
 export interface RbacAnalysisOptions {
   /** Built-in policy release to assume (`v1.36.3`), default: the inventory's server version or the pinned one. */
   builtinPolicyVersion?: string;
 }
 
-export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], _opts: RbacAnalysisOptions = {}): unknown {
-  void inventory;
-  for (const r of reports) {
-    if (r.token.needed === undefined) {
-      r.token.needed = 'unknown';
-      r.token.neededReason = 'RBAC analysis not available';
+/** What one service account's token can do. */
+export interface ServiceAccountPermissions {
+  namespace: string;
+  name: string;
+  user: UserInfo;
+  grants: Grant[];
+  /** Grants beyond the defaults every authenticated service account gets. */
+  extraGrants: Grant[];
+  errors: string[];
+  dangerous: DangerousHit[];
+  onlyDefaults: boolean;
+  equivalentToClusterAdmin: boolean;
+  summary: PermissionSummary;
+}
+
+export interface RbacAnalysis {
+  engine: RbacEngine;
+  kubernetesVersion: string;
+  catalogue: DangerousPermission[];
+  /** The rules the built-in policy gives every service account (system:basic-user, system:discovery, …). */
+  defaultRules: PolicyRule[];
+  /** Names of the built-in bindings those default rules come from. */
+  defaultBindings: string[];
+  /** Memoised per `namespace/name`. */
+  permissionsOf(namespace: string, name: string): ServiceAccountPermissions;
+  /** Whether a grant gives nothing beyond the defaults. */
+  isDefaultGrant(g: Grant): boolean;
+}
+
+/** Typed access to ctx.rbac for rules. */
+export const rbacAnalysisOf = (ctx: RuleContext): RbacAnalysis | undefined => ctx.rbac as RbacAnalysis | undefined;
+
+const minorOf = (v: string): number => Number(/^v?\d+\.(\d+)/.exec(v)?.[1] ?? 36);
+
+export function formatRule(r: PolicyRule): string {
+  const verbs = r.verbs.join(',');
+  if ((r.nonResourceURLs ?? []).length > 0) return `${verbs} ${r.nonResourceURLs!.join(',')}`;
+  const res: string[] = [];
+  for (const g of r.apiGroups ?? []) for (const x of r.resources ?? []) res.push(g === '' ? x : `${x}.${g}`);
+  const names = (r.resourceNames ?? []).length > 0 ? ` named ${r.resourceNames!.join(',')}` : '';
+  return `${verbs} ${res.join(',')}${names}`;
+}
+
+export function formatGrant(g: Grant): string {
+  const b = g.binding.kind === 'RoleBinding' ? `RoleBinding ${g.binding.namespace}/${g.binding.name}` : `ClusterRoleBinding ${g.binding.name}`;
+  return `${b} → ${g.role.kind} ${g.role.name}`;
+}
+
+export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opts: RbacAnalysisOptions = {}): RbacAnalysis {
+  const version = resolvePolicyVersion(opts.builtinPolicyVersion ?? inventory.serverVersion);
+  const engine = RbacEngine.fromInventory(inventory, { builtinPolicyVersion: version });
+  const kubernetesVersion = inventory.serverVersion ?? version;
+  let baselinePolicy: BuiltinPolicy | null = engine.builtin;
+  if (!baselinePolicy) {
+    try {
+      baselinePolicy = loadBuiltinPolicy(version);
+    } catch {
+      baselinePolicy = null;
     }
   }
-  return undefined;
+  // "Default" is derived from the built-in policy: what it grants a service account nobody bound anything to.
+  // The namespace contains ':' so no real binding can name it.
+  const baselineEngine = new RbacEngine({ roles: [], clusterRoles: [], roleBindings: [], clusterRoleBindings: [] }, { builtin: baselinePolicy });
+  const baseline = baselineEngine.allGrants(serviceAccountUser('kube-sa-audit:baseline', 'baseline')).grants;
+  const defaultRules = baseline.flatMap((g) => g.rules);
+  const defaultBindings = baseline.map((g) => g.binding.name);
+  const catalogue = dangerousCatalogue(minorOf(kubernetesVersion));
+  const isDefaultGrant = (g: Grant): boolean => covers(defaultRules, g.rules).covered;
+
+  const memo = new Map<string, ServiceAccountPermissions>();
+  const permissionsOf = (namespace: string, name: string): ServiceAccountPermissions => {
+    const key = `${namespace}/${name}`;
+    const hit = memo.get(key);
+    if (hit) return hit;
+    const user = serviceAccountUser(namespace, name);
+    const { grants, errors } = engine.allGrants(user);
+    const clusterGrants = grants.filter((g) => g.scope === '');
+    const byNs = new Map<string, Grant[]>();
+    for (const g of grants) if (g.scope !== '') (byNs.get(g.scope) ?? byNs.set(g.scope, []).get(g.scope)!).push(g);
+    const dangerous = findDangerous(clusterGrants, byNs, catalogue);
+    const extraGrants = grants.filter((g) => !isDefaultGrant(g));
+    const equivalentToClusterAdmin = dangerous.some((d) => d.id === 'cluster-admin');
+    const lines: string[] = [];
+    for (const g of extraGrants) {
+      const where = g.scope === '' ? 'cluster-wide' : `in namespace ${g.scope}`;
+      for (const rule of g.rules) if (!covers(defaultRules, [rule]).covered) lines.push(`${formatRule(rule)} ${where} (${formatGrant(g)})`);
+    }
+    for (const e of [...new Set(errors)]) lines.push(`binding to a missing role: ${e}`);
+    const summary: PermissionSummary = {
+      onlyDefaults: extraGrants.length === 0,
+      lines,
+      grants: grants.map((g) => ({ binding: g.binding, role: { kind: g.role.kind, name: g.role.name }, via: g.via, scope: g.scope, builtin: g.builtin })),
+      dangerous: dangerous.map((d) => ({ id: d.id, severity: d.severity, why: d.why, scope: d.scope, via: d.via })),
+      equivalentToClusterAdmin,
+    };
+    const result: ServiceAccountPermissions = { namespace, name, user, grants, extraGrants, errors, dangerous, onlyDefaults: summary.onlyDefaults, equivalentToClusterAdmin, summary };
+    memo.set(key, result);
+    return result;
+  };
+
+  for (const report of reports) {
+    const p = permissionsOf(report.namespace, report.serviceAccount);
+    report.permissions = p.summary;
+    if (report.token.mounted === false) {
+      // Semantics: "needed" asks whether the workload would lose API access without a token. A workload that
+      // already runs without one needs none, whatever its service account may do.
+      report.token.needed = 'no';
+      report.token.neededReason = 'no service-account token is mounted or injected, so nothing depends on one';
+    } else if (p.onlyDefaults) {
+      report.token.needed = 'no';
+      report.token.neededReason = `service account ${report.namespace}/${report.serviceAccount} has no permissions beyond the defaults every authenticated identity gets (${defaultBindings.join(', ')}); removing the token cannot break an API call that would have succeeded`;
+    } else {
+      report.token.needed = 'unknown';
+      report.token.neededReason = `service account ${report.namespace}/${report.serviceAccount} holds ${p.extraGrants.length} grant(s) beyond the defaults; whether the workload uses them is unknown until evidence says more`;
+    }
+  }
+
+  return { engine, kubernetesVersion, catalogue, defaultRules, defaultBindings, permissionsOf, isDefaultGrant };
 }

@@ -611,6 +611,8 @@ function rbacObjects(c: Cluster, emit: (kind: string, obj: Record<string, unknow
     if (rng.chance(0.05)) rules.push({ apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete'] });
     emit('Role', { apiVersion: rbacGv, kind: 'Role', metadata: meta(ns, `${ns.sas[1]?.name ?? 'app'}-role`, rng.uuid(), created, rv()), rules });
   }
+  const boot = bootstrapClusterRoles();
+  const nCustom = Math.max(0, c.opts.clusterRoles - boot.length);
   const sub = (ns: NsRecord, name: string) => ({ kind: 'ServiceAccount', name, namespace: ns.name });
   const ref = (kind: string, name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind, name });
   for (const ns of c.namespaces) {
@@ -624,17 +626,16 @@ function rbacObjects(c: Cluster, emit: (kind: string, obj: Record<string, unknow
         else if (r < 0.5) { name = `team-view-${b}`; roleRef = ref('ClusterRole', 'view'); subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `team-${ns.team}` }]; }
         else if (r < 0.65) { name = `owner-admin-${b}`; roleRef = ref('ClusterRole', 'admin'); subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `${ns.team}-lead@example.com` }]; }
         else if (r < 0.8) { name = `all-sas-${b}`; roleRef = ref('Role', `${app}-role`); subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `system:serviceaccounts:${ns.name}` }]; }
-        else { name = `custom-${b}`; roleRef = ref('ClusterRole', `custom-${rng.int(0, Math.max(0, c.opts.clusterRoles - 1))}`); subjects = [sub(ns, rng.pick([app, 'default']))]; }
+        else if (nCustom > 0) { name = `custom-${b}`; roleRef = ref('ClusterRole', `custom-${rng.int(0, nCustom - 1)}`); subjects = [sub(ns, rng.pick([app, 'default']))]; }
+        else { name = `default-view-${b}`; roleRef = ref('ClusterRole', 'view'); subjects = [sub(ns, 'default')]; }
       }
       emit('RoleBinding', { apiVersion: rbacGv, kind: 'RoleBinding', metadata: meta(ns, name, rng.uuid(), created, rv()), roleRef, subjects });
     }
   }
-  const boot = bootstrapClusterRoles();
   for (const cr of boot) {
     emit('ClusterRole', { apiVersion: rbacGv, kind: 'ClusterRole', metadata: meta(undefined, cr.name, rng.uuid(), created, rv(), {
       annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' }, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } }), rules: cr.rules });
   }
-  const nCustom = Math.max(0, c.opts.clusterRoles - boot.length);
   for (let i = 0; i < nCustom; i++) {
     emit('ClusterRole', { apiVersion: rbacGv, kind: 'ClusterRole', metadata: meta(undefined, `custom-${i}`, rng.uuid(), created, rv(), { labels: { 'app.kubernetes.io/managed-by': 'Helm' } }), rules: customRules(rng) });
   }

@@ -1,8 +1,138 @@
-// STUB: replaced by the issue that builds `scan`.
+// `scan`: which workloads carry a service-account token, what it can do, and whether they need it.
+import { parseArgs } from 'node:util';
 import type { CliIO } from '../io.ts';
-import { EXIT } from '../exit-codes.ts';
+import { EXIT, UserError } from '../exit-codes.ts';
+import { scan, type ScanOptions } from '../../analysis/scan.ts';
+import { SEVERITIES, severityRank, type ScanResult, type Severity } from '../../analysis/types.ts';
+import { FORMATS, isFormat, render } from '../../report/index.ts';
+import type { ClusterOptions } from '../../sources/cluster/index.ts';
 
-export async function run(_argv: string[], io: CliIO): Promise<number> {
-  io.stderr.write('scan: not implemented yet\n');
-  return EXIT.USAGE;
+export function help(invokedAs: string): string {
+  return `Usage: ${invokedAs} scan [-f PATH]... [PATH...] [flags]
+
+Reports, for every workload, whether its pods carry a service-account token the API server accepts
+(exactly as the ServiceAccount admission plugin decides), how (automount, projected volume, legacy
+Secret, env), what the token can do (RBAC) and whether the pod needs it. With no path it scans the
+live cluster of the current kubeconfig context, read-only.
+
+Input:
+  -f, --filename PATH       manifest file or directory (recursive; YAML, JSON, kubectl List output);
+                            '-' reads stdin (helm template ... | ${invokedAs} scan -f -). Repeatable.
+      --pod-templates FILE  extra/overriding pod-template paths for custom resources (see README)
+      --audit-log PATH      audit.k8s.io/v1 JSON-lines log (file, directory, .gz, '-'); repeatable.
+                            Audit evidence turns "needed: unknown" into yes/no.
+      --min-window DAYS     shortest audit window that may conclude "not needed" (default 7)
+      --api-audience AUD    an extra audience the cluster's --api-audiences accepts; repeatable
+
+Live cluster (when no path is given):
+      --kubeconfig FILE     kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, in-cluster)
+      --context NAME        kubeconfig context
+  -n, --namespace NS        only this namespace
+  -A, --all-namespaces      every namespace (default)
+  -l, --selector SELECTOR   only pods/workloads matching this label selector
+      --secrets-metadata    also list service-account-token Secrets (metadata only; needs list secrets)
+
+Output:
+  -o, --output FORMAT       ${FORMATS.join('|')} (default table); --format is an alias.
+                            jq-audit prints exactly what the well-known jq one-liner prints.
+      --fail-on SEVERITY    exit 1 when a finding is at or above: ${[...SEVERITIES].reverse().join('|')}|none (default high)
+  -q, --quiet               no summary or progress on stderr (input problems are still printed)
+  -h, --help                this help
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above --fail-on, 2 usage error,
+3 some input could not be read (the rest was scanned), 4 incomplete live scan, 5 cluster unavailable.
+`;
+}
+
+function parseDays(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)d?$/.exec(v.trim());
+  if (!m) throw new UserError(`--min-window: expected a number of days such as 7 or 7d, got "${v}"`);
+  return Number(m[1]);
+}
+
+export interface ParsedScanArgs {
+  scan: ScanOptions;
+  format: (typeof FORMATS)[number];
+  failOn: Severity | 'none';
+  quiet: boolean;
+}
+
+export function parseScanArgs(argv: string[], io: CliIO): ParsedScanArgs | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      filename: { type: 'string', short: 'f', multiple: true },
+      output: { type: 'string', short: 'o' },
+      format: { type: 'string' },
+      'fail-on': { type: 'string' },
+      'audit-log': { type: 'string', multiple: true },
+      'min-window': { type: 'string' },
+      'pod-templates': { type: 'string' },
+      'api-audience': { type: 'string', multiple: true },
+      quiet: { type: 'boolean', short: 'q' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      'all-namespaces': { type: 'boolean', short: 'A' },
+      selector: { type: 'string', short: 'l' },
+      'secrets-metadata': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const formatArg = values.output ?? values.format ?? 'table';
+  if (values.output !== undefined && values.format !== undefined && values.output !== values.format) {
+    throw new UserError(`-o ${values.output} and --format ${values.format} disagree; give one`);
+  }
+  if (!isFormat(formatArg)) throw new UserError(`unknown output format "${formatArg}"; use one of ${FORMATS.join(', ')}`);
+  const failOnArg = (values['fail-on'] ?? 'high').toLowerCase();
+  if (failOnArg !== 'none' && !(SEVERITIES as readonly string[]).includes(failOnArg)) {
+    throw new UserError(`--fail-on: expected one of ${[...SEVERITIES].join(', ')}, none; got "${values['fail-on']}"`);
+  }
+  const paths = [...(values.filename ?? []), ...positionals];
+  const stdinUses = paths.filter((p) => p === '-').length + (values['audit-log'] ?? []).filter((p) => p === '-').length;
+  if (stdinUses > 1) throw new UserError("'-' (stdin) can be given only once across -f and --audit-log");
+  const cluster: ClusterOptions = {};
+  if (values.kubeconfig) cluster.kubeconfig = values.kubeconfig;
+  if (values.context) cluster.context = values.context;
+  // kubectl: -A wins over -n.
+  if (values.namespace && !values['all-namespaces']) cluster.namespace = values.namespace;
+  if (values.selector) cluster.selector = values.selector;
+  if (values.quiet) cluster.quiet = true;
+  if (values['secrets-metadata']) cluster.secretsMetadata = true;
+  const opts: ScanOptions = { paths, cluster, stdin: io.stdin };
+  if (values['pod-templates']) opts.podTemplates = values['pod-templates'];
+  if (values['audit-log']?.length) opts.auditLogs = values['audit-log'];
+  if (values['min-window'] !== undefined) opts.minWindowDays = parseDays(values['min-window']);
+  if (values['api-audience']?.length) opts.apiAudiences = values['api-audience'];
+  return { scan: opts, format: formatArg, failOn: failOnArg as Severity | 'none', quiet: values.quiet === true };
+}
+
+/** Exit code for a finished scan: unreadable input, then incomplete live scan, then findings over the threshold. */
+export function exitCodeFor(result: ScanResult, failOn: Severity | 'none'): number {
+  if (result.inputs.problems.some((p) => p.level === 'error')) return EXIT.UNREADABLE_INPUT;
+  if (result.gaps.length > 0) return EXIT.INCOMPLETE;
+  if (failOn !== 'none' && result.findings.some((f) => severityRank(f.severity) >= severityRank(failOn))) return EXIT.FINDINGS;
+  return EXIT.OK;
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const parsed = parseScanArgs(argv, io);
+  if (parsed === 'help') {
+    io.stdout.write(help(io.invokedAs));
+    return EXIT.OK;
+  }
+  const result = await scan(parsed.scan, io);
+  for (const p of result.inputs.problems) {
+    io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
+  }
+  const color = parsed.format === 'table' && io.stdout.isTTY === true && !io.env.NO_COLOR;
+  io.stdout.write(render(parsed.format, result, { color }));
+  if (!parsed.quiet && parsed.format !== 'table') {
+    const s = result.summary;
+    io.stderr.write(`scanned ${s.workloads} workloads: ${s.withApiToken} mount an API token; ${result.findings.length} findings\n`);
+  }
+  return exitCodeFor(result, parsed.failOn);
 }

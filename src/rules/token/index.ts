@@ -1,4 +1,19 @@
-// Rules about token; one file per rule, listed here.
+// Rules about service-account tokens; one file per rule, listed here.
 import type { Rule } from '../../analysis/types.ts';
+import { defaultServiceAccountToken } from './default-service-account.ts';
+import { podOptIn } from './pod-opt-in.ts';
+import { deprecatedServiceAccountField } from './deprecated-service-account-field.ts';
+import { projectedLongExpiry } from './projected-long-expiry.ts';
+import { legacySecretToken } from './legacy-secret-token.ts';
+import { automountNonCanonicalBoolean } from './automount-non-canonical-boolean.ts';
+import { serviceAccountMissing } from './service-account-missing.ts';
 
-export const TOKEN_RULES: readonly Rule[] = [];
+export const TOKEN_RULES: readonly Rule[] = [
+  defaultServiceAccountToken,
+  legacySecretToken,
+  projectedLongExpiry,
+  serviceAccountMissing,
+  deprecatedServiceAccountField,
+  automountNonCanonicalBoolean,
+  podOptIn,
+];

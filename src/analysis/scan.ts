@@ -1,0 +1,136 @@
+// The scan pipeline: sources → one inventory → token verdicts → RBAC → audit evidence → rules → result.
+// Everything after the inventory is pure and identical for manifests and live clusters.
+import type { Readable } from 'node:stream';
+import type { Inventory, Workload } from '../inventory/types.ts';
+import type { Finding, ScanResult, ScanSummary, Severity, WorkloadReport } from './types.ts';
+import { SEVERITIES, severityRank } from './types.ts';
+import { InventoryBuilder } from '../inventory/build.ts';
+import { loadPodTemplateTable, type PodTemplateTable } from '../inventory/pod-templates.ts';
+import { lookupServiceAccount, resolveWorkloadToken, type ResolveOptions } from '../admission/index.ts';
+import { analyzeRbac, type RbacAnalysisOptions } from '../rbac/index.ts';
+import { applyAuditEvidence } from '../evidence/index.ts';
+import { RULES } from '../rules/index.ts';
+import { readManifests } from '../sources/manifests/index.ts';
+import { readCluster, type ClusterOptions, type ClusterReadResult } from '../sources/cluster/index.ts';
+import type { CliIO } from '../cli/io.ts';
+import { VERSION } from '../version.ts';
+
+export interface AnalyzeOptions extends ResolveOptions {
+  /** Audit log files/directories (`-` = stdin); when given, audit evidence refines `token.needed`. */
+  auditLogs?: string[];
+  minWindowDays?: number;
+  stdin?: Readable;
+  now?: Date;
+  rbac?: RbacAnalysisOptions;
+}
+
+/** One workload's token verdict, before RBAC and evidence are added. */
+export function reportWorkload(w: Workload, inv: Inventory, opts: ResolveOptions = {}): WorkloadReport {
+  const lookup = lookupServiceAccount(w, inv);
+  return {
+    kind: w.kind,
+    apiVersion: w.apiVersion,
+    namespace: w.namespace,
+    name: w.name,
+    serviceAccount: lookup.name,
+    serviceAccountStatus: lookup.status,
+    location: w.location,
+    pods: w.pods.count,
+    token: resolveWorkloadToken(w, inv, opts),
+  };
+}
+
+const cmpFinding = (a: Finding, b: Finding): number =>
+  severityRank(b.severity) - severityRank(a.severity) ||
+  (a.resource.namespace ?? '').localeCompare(b.resource.namespace ?? '') ||
+  a.resource.kind.localeCompare(b.resource.kind) ||
+  a.resource.name.localeCompare(b.resource.name) ||
+  a.rule.localeCompare(b.rule);
+
+export function summarise(reports: WorkloadReport[], findings: Finding[]): ScanSummary {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const f of findings) bySeverity[f.severity]++;
+  return {
+    workloads: reports.length,
+    pods: reports.reduce((n, r) => n + r.pods, 0),
+    withToken: reports.filter((r) => r.token.mounted === true).length,
+    withApiToken: reports.filter((r) => r.token.apiAccess === true).length,
+    tokenNotNeeded: reports.filter((r) => r.token.apiAccess === true && r.token.needed === 'no').length,
+    findingsBySeverity: bySeverity,
+  };
+}
+
+/** Pure analysis of an inventory (plus audit logs when given). */
+export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}): Promise<ScanResult> {
+  const reports = inv.workloads.map((w) => reportWorkload(w, inv, opts));
+  const rbac = analyzeRbac(inv, reports, opts.rbac ?? {});
+  let evidence: unknown;
+  if (opts.auditLogs?.length) {
+    evidence = await applyAuditEvidence(inv, reports, {
+      paths: opts.auditLogs,
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
+      ...(opts.minWindowDays !== undefined ? { minWindowDays: opts.minWindowDays } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+  }
+  const ctx = { inventory: inv, workloads: reports, workloadObjects: inv.workloads, rbac, evidence };
+  const findings = RULES.flatMap((rule) => rule.check(ctx)).sort(cmpFinding);
+  const result: ScanResult = {
+    tool: { name: 'kube-sa-audit', version: VERSION },
+    origin: inv.origin,
+    workloads: reports,
+    findings,
+    summary: summarise(reports, findings),
+    inputs: {
+      documents: inv.documents ?? 0,
+      skipped: inv.skipped.count,
+      skippedByReason: inv.skipped.byReason,
+      problems: inv.problems.map((p) => ({ file: p.file, line: p.line, message: p.message, level: p.level })),
+    },
+    gaps: inv.gaps,
+  };
+  if (inv.serverVersion) result.serverVersion = inv.serverVersion;
+  const kubernetesVersion = (rbac as { kubernetesVersion?: unknown } | undefined)?.kubernetesVersion;
+  if (typeof kubernetesVersion === 'string') result.rbac = { builtinPolicyVersion: kubernetesVersion };
+  if (evidence !== undefined) result.evidence = evidence;
+  // Kept out of JSON (non-enumerable): reports such as jq-audit need the inventory, not a copy of it.
+  Object.defineProperty(result, 'inventory', { value: inv, enumerable: false });
+  return result;
+}
+
+/** The inventory a ScanResult was computed from (not serialised). */
+export const inventoryOf = (r: ScanResult): Inventory | undefined => (r as { inventory?: Inventory }).inventory;
+
+export interface ScanOptions extends AnalyzeOptions {
+  /** Manifest paths (`-` = stdin). None → live cluster. */
+  paths?: string[];
+  /** `--pod-templates FILE`, or an already-loaded table. */
+  podTemplates?: string | PodTemplateTable;
+  cluster?: ClusterOptions;
+}
+
+/** Reads the input (manifests, or the live cluster when no path is given) into an inventory. */
+export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inventory: Inventory; cluster?: ClusterReadResult }> {
+  const table = typeof opts.podTemplates === 'object' ? opts.podTemplates : loadPodTemplateTable(opts.podTemplates);
+  if (opts.paths && opts.paths.length > 0) {
+    const builder = new InventoryBuilder({ origin: 'manifests', podTemplates: table });
+    await readManifests(opts.paths, builder, { stdin: opts.stdin ?? io.stdin, cwd: io.cwd });
+    return { inventory: builder.finish() };
+  }
+  const builder = new InventoryBuilder({ origin: 'cluster', podTemplates: table });
+  const cluster = await readCluster(opts.cluster ?? {}, builder, io);
+  const inventory = builder.finish();
+  inventory.serverVersion = cluster.serverVersion;
+  inventory.gaps = cluster.gaps;
+  // A live scan lists every ServiceAccount of the namespaces it reads, unless listing them was refused.
+  inventory.completeServiceAccounts = !cluster.gaps.some((g) => g.resource === 'serviceaccounts');
+  return { inventory, cluster };
+}
+
+/** Builds the inventory from manifests or the live cluster, then analyses it. */
+export async function scan(opts: ScanOptions, io: CliIO): Promise<ScanResult> {
+  const { inventory, cluster } = await readInventory(opts, io);
+  const result = await analyzeInventory(inventory, opts);
+  if (cluster) result.cluster = { context: cluster.context, ...(cluster.namespace ? { namespace: cluster.namespace } : {}) };
+  return result;
+}

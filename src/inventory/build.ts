@@ -1,0 +1,754 @@
+// Folds the objects sources push into the one normalised Inventory the analyses read.
+//
+// Sources stream objects one by one (150,000-pod dumps flow through here), so every object is reduced at once
+// to the few fields the analyses read: the pod spec keeps service-account fields, container names, volume
+// mounts, Secret references and token projections, and drops images, commands, probes, resources, plain env
+// values and everything else. Field types are checked on the way in; a wrong type becomes one input problem
+// (`file:line: …`) and an `unknown` verdict, never a crash or a silent pass.
+import type { InventorySink } from './sink.ts';
+import type {
+  Container,
+  EnvFromSource,
+  EnvVar,
+  InputProblem,
+  Inventory,
+  KubeObject,
+  ObjectMeta,
+  OwnerReference,
+  PodRecord,
+  PodSpec,
+  PolicyRule,
+  RbacBinding,
+  RbacRole,
+  RbacSubject,
+  ServiceAccount,
+  SourcedObject,
+  SourceLocation,
+  TokenSecret,
+  Volume,
+  VolumeMount,
+  VolumeProjection,
+  Workload,
+} from './types.ts';
+import { serviceAccountKey } from './types.ts';
+import { PodTemplateTable, groupOf, type PodTemplatePath } from './pod-templates.ts';
+
+export interface InventoryBuilderOptions {
+  origin?: Inventory['origin'];
+  /** Where pod templates live; defaults to the built-in + default custom-resource table. */
+  podTemplates?: PodTemplateTable;
+  /** The input holds every ServiceAccount of its namespaces (live scans, snapshots). */
+  completeServiceAccounts?: boolean;
+  serverVersion?: string;
+}
+
+export const SERVICE_ACCOUNT_TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+/** Annotation kubectl apply writes with the whole object: large, and never needed here. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+type Path = readonly (string | number)[];
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${String(v)}`;
+}
+
+const dotted = (path: Path): string => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+
+function stringMap(v: unknown): Record<string, string> {
+  if (!isObject(v)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
+  return out;
+}
+
+/** Per-object reading context: where problems point, and the problems found so far. */
+class ObjectReader {
+  readonly so: SourcedObject;
+  readonly what: string;
+  readonly errors: string[] = [];
+  readonly sink: (p: InputProblem) => void;
+  constructor(so: SourcedObject, what: string, sink: (p: InputProblem) => void) {
+    this.so = so;
+    this.what = what;
+    this.sink = sink;
+  }
+  line(path: Path): number {
+    // Walk up to the nearest ancestor the reader knows a line for.
+    if (this.so.lineOf) {
+      for (let n = path.length; n >= 0; n--) {
+        const l = this.so.lineOf(path.slice(0, n));
+        if (l !== undefined) return l;
+      }
+    }
+    return this.so.location.line;
+  }
+  /** A field of the wrong type: one problem line; the caller decides whether the object survives. */
+  bad(path: Path, expected: string, got: unknown): void {
+    const field = dotted(path);
+    this.errors.push(field);
+    this.sink({ file: this.so.location.file, line: this.line(path), message: `${this.what}: ${field} must be ${expected}, got ${describe(got)}`, level: 'error' });
+  }
+  optString(v: unknown, path: Path): string | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'string') return v;
+    this.bad(path, 'a string', v);
+    return undefined;
+  }
+  optBool(v: unknown, path: Path): boolean | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'boolean') return v;
+    this.bad(path, 'a boolean (true or false)', v);
+    return undefined;
+  }
+  optNumber(v: unknown, path: Path): number | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    this.bad(path, 'a number', v);
+    return undefined;
+  }
+  /** A list of mappings; a non-list is a type error and yields []. Non-mapping items are type errors and skipped. */
+  list(v: unknown, path: Path): Record<string, unknown>[] {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      this.bad(path, 'a list', v);
+      return [];
+    }
+    const out: Record<string, unknown>[] = [];
+    v.forEach((item, i) => {
+      if (isObject(item)) out.push(item);
+      else this.bad([...path, i], 'a mapping', item);
+    });
+    return out;
+  }
+  stringList(v: unknown, path: Path): string[] | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v)) {
+      this.bad(path, 'a list of strings', v);
+      return undefined;
+    }
+    const out: string[] = [];
+    v.forEach((item, i) => {
+      if (typeof item === 'string') out.push(item);
+      else this.bad([...path, i], 'a string', item);
+    });
+    return out;
+  }
+}
+
+function ownerRefs(meta: ObjectMeta | undefined): OwnerReference[] | undefined {
+  const refs = (meta as { ownerReferences?: unknown } | undefined)?.ownerReferences;
+  if (!Array.isArray(refs)) return undefined;
+  const out: OwnerReference[] = [];
+  for (const r of refs) {
+    if (isObject(r) && typeof r.kind === 'string' && typeof r.name === 'string') {
+      out.push({
+        kind: r.kind,
+        name: r.name,
+        ...(typeof r.apiVersion === 'string' ? { apiVersion: r.apiVersion } : {}),
+        ...(typeof r.uid === 'string' ? { uid: r.uid } : {}),
+        ...(r.controller === true ? { controller: true } : {}),
+      });
+    }
+  }
+  return out.length ? out : undefined;
+}
+
+function trimMeta(meta: unknown): ObjectMeta {
+  if (!isObject(meta)) return {};
+  const annotations = stringMap(meta.annotations);
+  delete annotations[LAST_APPLIED];
+  const out: ObjectMeta = {};
+  if (typeof meta.name === 'string') out.name = meta.name;
+  if (typeof meta.namespace === 'string') out.namespace = meta.namespace;
+  const labels = stringMap(meta.labels);
+  if (Object.keys(labels).length) out.labels = labels;
+  if (Object.keys(annotations).length) out.annotations = annotations;
+  return out;
+}
+
+/** Reads one container, keeping only what the token analyses need. */
+function readContainer(r: ObjectReader, c: Record<string, unknown>, path: Path): Container {
+  const name = r.optString(c.name, [...path, 'name']) ?? `#${String(path[path.length - 1])}`;
+  const out: Container = { name };
+  if (typeof c.image === 'string') out.image = c.image;
+  const restartPolicy = r.optString(c.restartPolicy, [...path, 'restartPolicy']);
+  if (restartPolicy !== undefined) out.restartPolicy = restartPolicy;
+  const mounts: VolumeMount[] = [];
+  r.list(c.volumeMounts, [...path, 'volumeMounts']).forEach((m, i) => {
+    const p = [...path, 'volumeMounts', i];
+    const mName = r.optString(m.name, [...p, 'name']);
+    const mountPath = r.optString(m.mountPath, [...p, 'mountPath']);
+    if (mName === undefined || mountPath === undefined) return;
+    const vm: VolumeMount = { name: mName, mountPath };
+    if (m.readOnly === true) vm.readOnly = true;
+    if (typeof m.subPath === 'string' && m.subPath !== '') vm.subPath = m.subPath;
+    mounts.push(vm);
+  });
+  if (mounts.length) out.volumeMounts = mounts;
+  // Only Secret references matter in env: plain values may hold anything and are dropped.
+  const env: EnvVar[] = [];
+  r.list(c.env, [...path, 'env']).forEach((e, i) => {
+    const vf = e.valueFrom;
+    if (!isObject(vf) || vf.secretKeyRef === undefined) return;
+    const p = [...path, 'env', i, 'valueFrom', 'secretKeyRef'];
+    if (!isObject(vf.secretKeyRef)) {
+      r.bad(p, 'a mapping', vf.secretKeyRef);
+      return;
+    }
+    const ref = vf.secretKeyRef;
+    const secretName = r.optString(ref.name, [...p, 'name']);
+    const key = r.optString(ref.key, [...p, 'key']);
+    env.push({
+      name: typeof e.name === 'string' ? e.name : `#${i}`,
+      valueFrom: { secretKeyRef: { ...(secretName !== undefined ? { name: secretName } : {}), ...(key !== undefined ? { key } : {}), ...(ref.optional === true ? { optional: true } : {}) } },
+    });
+  });
+  if (env.length) out.env = env;
+  const envFrom: EnvFromSource[] = [];
+  r.list(c.envFrom, [...path, 'envFrom']).forEach((e, i) => {
+    if (e.secretRef === undefined) return;
+    const p = [...path, 'envFrom', i, 'secretRef'];
+    if (!isObject(e.secretRef)) {
+      r.bad(p, 'a mapping', e.secretRef);
+      return;
+    }
+    const secretName = r.optString(e.secretRef.name, [...p, 'name']);
+    envFrom.push({ ...(typeof e.prefix === 'string' ? { prefix: e.prefix } : {}), secretRef: { ...(secretName !== undefined ? { name: secretName } : {}) } });
+  });
+  if (envFrom.length) out.envFrom = envFrom;
+  return out;
+}
+
+function readItems(r: ObjectReader, v: unknown, path: Path): { key: string; path: string }[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  return r.list(v, path).flatMap((it, i) => {
+    const key = r.optString(it.key, [...path, i, 'key']);
+    const p = r.optString(it.path, [...path, i, 'path']);
+    return key !== undefined ? [{ key, path: p ?? key }] : [];
+  });
+}
+
+function readVolume(r: ObjectReader, v: Record<string, unknown>, path: Path): Volume | undefined {
+  const name = r.optString(v.name, [...path, 'name']);
+  if (name === undefined) return undefined;
+  const out: Volume = { name };
+  if (v.secret !== undefined) {
+    if (!isObject(v.secret)) r.bad([...path, 'secret'], 'a mapping', v.secret);
+    else {
+      const secretName = r.optString(v.secret.secretName, [...path, 'secret', 'secretName']);
+      const items = readItems(r, v.secret.items, [...path, 'secret', 'items']);
+      out.secret = { ...(secretName !== undefined ? { secretName } : {}), ...(v.secret.optional === true ? { optional: true } : {}) };
+      if (items) (out.secret as Record<string, unknown>).items = items;
+    }
+  }
+  if (v.projected !== undefined) {
+    if (!isObject(v.projected)) r.bad([...path, 'projected'], 'a mapping', v.projected);
+    else {
+      const sources: VolumeProjection[] = [];
+      r.list(v.projected.sources, [...path, 'projected', 'sources']).forEach((s, i) => {
+        const p = [...path, 'projected', 'sources', i];
+        if (s.serviceAccountToken !== undefined) {
+          if (!isObject(s.serviceAccountToken)) r.bad([...p, 'serviceAccountToken'], 'a mapping', s.serviceAccountToken);
+          else {
+            const sat = s.serviceAccountToken;
+            const audience = r.optString(sat.audience, [...p, 'serviceAccountToken', 'audience']);
+            const expirationSeconds = r.optNumber(sat.expirationSeconds, [...p, 'serviceAccountToken', 'expirationSeconds']);
+            const tokenPath = r.optString(sat.path, [...p, 'serviceAccountToken', 'path']) ?? '';
+            sources.push({ serviceAccountToken: { path: tokenPath, ...(audience !== undefined ? { audience } : {}), ...(expirationSeconds !== undefined ? { expirationSeconds } : {}) } });
+          }
+        } else if (s.secret !== undefined) {
+          if (!isObject(s.secret)) r.bad([...p, 'secret'], 'a mapping', s.secret);
+          else {
+            const secretName = r.optString(s.secret.name, [...p, 'secret', 'name']);
+            const items = readItems(r, s.secret.items, [...p, 'secret', 'items']);
+            sources.push({ secret: { ...(secretName !== undefined ? { name: secretName } : {}), ...(items ? { items } : {}) } });
+          }
+        } else if (isObject(s.configMap)) {
+          // Kept by name only: it tells an injected kube-api-access volume (kube-root-ca.crt) apart.
+          sources.push({ configMap: typeof s.configMap.name === 'string' ? { name: s.configMap.name } : {} });
+        } else if (s.downwardAPI !== undefined) {
+          sources.push({ downwardAPI: true });
+        }
+      });
+      out.projected = { sources };
+    }
+  }
+  return out;
+}
+
+export interface TrimmedTemplate {
+  metadata: ObjectMeta;
+  spec: PodSpec;
+}
+
+/** Reads a pod spec at `path` into the trimmed form. Returns undefined (and reports) when it is not a mapping. */
+function readPodSpec(r: ObjectReader, spec: unknown, path: Path): PodSpec | undefined {
+  if (!isObject(spec)) {
+    r.bad(path, 'a mapping (a pod spec)', spec);
+    return undefined;
+  }
+  const out: PodSpec = {};
+  const sa = r.optString(spec.serviceAccountName, [...path, 'serviceAccountName']);
+  if (sa !== undefined) out.serviceAccountName = sa;
+  const deprecated = r.optString(spec.serviceAccount, [...path, 'serviceAccount']);
+  if (deprecated !== undefined) out.serviceAccount = deprecated;
+  const automount = r.optBool(spec.automountServiceAccountToken, [...path, 'automountServiceAccountToken']);
+  if (automount !== undefined) out.automountServiceAccountToken = automount;
+  if (spec.containers !== undefined && !Array.isArray(spec.containers)) r.bad([...path, 'containers'], 'a list', spec.containers);
+  else out.containers = r.list(spec.containers, [...path, 'containers']).map((c, i) => readContainer(r, c, [...path, 'containers', i]));
+  const init = r.list(spec.initContainers, [...path, 'initContainers']).map((c, i) => readContainer(r, c, [...path, 'initContainers', i]));
+  if (init.length) out.initContainers = init;
+  const eph = r.list(spec.ephemeralContainers, [...path, 'ephemeralContainers']).map((c, i) => readContainer(r, c, [...path, 'ephemeralContainers', i]));
+  if (eph.length) out.ephemeralContainers = eph;
+  const volumes = r
+    .list(spec.volumes, [...path, 'volumes'])
+    .map((v, i) => readVolume(r, v, [...path, 'volumes', i]))
+    .filter((v): v is Volume => v !== undefined);
+  if (volumes.length) out.volumes = volumes;
+  const pulls = r.list(spec.imagePullSecrets, [...path, 'imagePullSecrets']).flatMap((s) => (typeof s.name === 'string' ? [{ name: s.name }] : []));
+  if (pulls.length) out.imagePullSecrets = pulls;
+  return out;
+}
+
+/**
+ * An Argo WorkflowSpec is not a pod spec: synthesise one (see pod-templates.ts for what is and is not modelled).
+ * Each step template's `container`/`script` becomes a container named after the step.
+ */
+function readArgoWorkflowSpec(r: ObjectReader, spec: unknown, path: Path): PodSpec | undefined {
+  if (!isObject(spec)) {
+    r.bad(path, 'a mapping (a WorkflowSpec)', spec);
+    return undefined;
+  }
+  const synthetic: Record<string, unknown> = {
+    serviceAccountName: spec.serviceAccountName,
+    automountServiceAccountToken: spec.automountServiceAccountToken,
+    volumes: spec.volumes,
+    imagePullSecrets: spec.imagePullSecrets,
+  };
+  const base = readPodSpec(r, synthetic, path);
+  if (!base) return undefined;
+  const containers: Container[] = [];
+  const inits: Container[] = [];
+  r.list(spec.templates, [...path, 'templates']).forEach((tpl, i) => {
+    const tp = [...path, 'templates', i];
+    const stepName = typeof tpl.name === 'string' ? tpl.name : `#${i}`;
+    for (const field of ['container', 'script'] as const) {
+      if (isObject(tpl[field])) containers.push({ ...readContainer(r, tpl[field], [...tp, field]), name: stepName });
+    }
+    if (isObject(tpl.containerSet)) {
+      r.list(tpl.containerSet.containers, [...tp, 'containerSet', 'containers']).forEach((c, j) => {
+        const rc = readContainer(r, c, [...tp, 'containerSet', 'containers', j]);
+        containers.push({ ...rc, name: `${stepName}/${rc.name}` });
+      });
+    }
+    r.list(tpl.sidecars, [...tp, 'sidecars']).forEach((c, j) => {
+      const rc = readContainer(r, c, [...tp, 'sidecars', j]);
+      containers.push({ ...rc, name: `${stepName}/${rc.name}` });
+    });
+    r.list(tpl.initContainers, [...tp, 'initContainers']).forEach((c, j) => {
+      const rc = readContainer(r, c, [...tp, 'initContainers', j]);
+      inits.push({ ...rc, name: `${stepName}/${rc.name}` });
+    });
+  });
+  base.containers = containers;
+  if (inits.length) base.initContainers = inits;
+  return base;
+}
+
+function at(obj: unknown, path: readonly string[]): unknown {
+  let cur: unknown = obj;
+  for (const k of path) {
+    if (!isObject(cur)) return undefined;
+    cur = cur[k];
+  }
+  return cur;
+}
+
+/** Pods read back from a cluster: admission already ran, so their volumes are the truth, not a simulation. */
+function isReadBack(obj: KubeObject, origin: Inventory['origin']): boolean {
+  if (origin === 'cluster') return true;
+  const meta = obj.metadata as Record<string, unknown> | undefined;
+  return typeof meta?.uid === 'string' || typeof meta?.creationTimestamp === 'string' || isObject(obj.status);
+}
+
+export class InventoryBuilder implements InventorySink {
+  private readonly origin: Inventory['origin'];
+  private readonly table: PodTemplateTable;
+  private readonly completeServiceAccounts: boolean;
+  private readonly serverVersion: string | undefined;
+  private readonly wanted: Set<string>;
+  private readonly inv: Inventory;
+  private documents = 0;
+  private finished = false;
+
+  constructor(opts: InventoryBuilderOptions = {}) {
+    this.origin = opts.origin ?? 'manifests';
+    this.table = opts.podTemplates ?? new PodTemplateTable();
+    this.completeServiceAccounts = opts.completeServiceAccounts ?? false;
+    this.serverVersion = opts.serverVersion;
+    this.wanted = new Set([...this.table.kinds(), 'Namespace', 'ServiceAccount', 'Secret', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+    this.inv = {
+      namespaces: new Set(),
+      namespaceObjects: new Map(),
+      serviceAccounts: new Map(),
+      workloads: [],
+      tokenSecrets: new Map(),
+      roles: [],
+      clusterRoles: [],
+      roleBindings: [],
+      clusterRoleBindings: [],
+      skipped: { count: 0, byReason: {} },
+      problems: [],
+      origin: this.origin,
+      gaps: [],
+      completeServiceAccounts: this.completeServiceAccounts,
+      podRecords: [],
+      otherSecrets: new Map(),
+    };
+    if (this.serverVersion !== undefined) this.inv.serverVersion = this.serverVersion;
+  }
+
+  wantsKind(kind: string): boolean {
+    return this.wanted.has(kind);
+  }
+
+  document(): void {
+    this.documents++;
+  }
+
+  skipped(reason: string): void {
+    this.inv.skipped.count++;
+    this.inv.skipped.byReason[reason] = (this.inv.skipped.byReason[reason] ?? 0) + 1;
+  }
+
+  problem(p: InputProblem): void {
+    this.inv.problems.push(p);
+  }
+
+  /** Marks the input as holding every ServiceAccount (a live source knows this only after listing them). */
+  setCompleteServiceAccounts(v: boolean): void {
+    this.inv.completeServiceAccounts = v;
+  }
+
+  setServerVersion(v: string): void {
+    this.inv.serverVersion = v;
+  }
+
+  object(so: SourcedObject): void {
+    const obj = so.object;
+    const kind = typeof obj.kind === 'string' ? obj.kind : '';
+    const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
+    if (!this.wanted.has(kind)) {
+      this.skipped(`kind ${kind || '(none)'} not used`);
+      return;
+    }
+    const meta = isObject(obj.metadata) ? obj.metadata : undefined;
+    const name = typeof meta?.name === 'string' ? meta.name : typeof meta?.generateName === 'string' ? `${meta.generateName}*` : '';
+    const group = groupOf(apiVersion);
+    const clusterScoped = (group === '' && kind === 'Namespace') || (group === RBAC_GROUP && (kind === 'ClusterRole' || kind === 'ClusterRoleBinding'));
+    // Namespaced objects without a namespace land where `kubectl apply` puts them: the default namespace.
+    const namespace = clusterScoped ? '' : typeof meta?.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default';
+    const what = `${kind} ${namespace ? namespace + '/' : ''}${name || '(unnamed)'}`;
+    const r = new ObjectReader(so, what, (p) => this.problem(p));
+    if (obj.metadata !== undefined && !isObject(obj.metadata)) {
+      r.bad(['metadata'], 'a mapping', obj.metadata);
+      return;
+    }
+    if (!name) {
+      this.problem({ file: so.location.file, line: so.location.line, message: `${kind}: metadata.name is missing; object ignored`, level: 'error' });
+      return;
+    }
+    if (namespace) this.inv.namespaces.add(namespace);
+
+    const tpl = this.table.lookup(apiVersion, kind);
+    if (tpl) {
+      this.readWorkload(so, r, tpl, apiVersion, kind, namespace, name, meta);
+      return;
+    }
+    if (group === '' && kind === 'Namespace') {
+      this.inv.namespaces.add(name);
+      this.inv.namespaceObjects.set(name, { labels: stringMap(meta?.labels), location: so.location });
+      return;
+    }
+    if (group === '' && kind === 'ServiceAccount') return this.readServiceAccount(so, r, namespace, name, meta);
+    if (group === '' && kind === 'Secret') return this.readSecret(so, r, namespace, name, meta);
+    if (group === RBAC_GROUP) {
+      if (kind === 'Role' || kind === 'ClusterRole') return this.readRole(so, r, kind, namespace, name, meta);
+      if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') return this.readBinding(so, r, kind, namespace, name, meta);
+    }
+    this.skipped(`kind ${kind} (${apiVersion || 'no apiVersion'}) not used`);
+  }
+
+  private readWorkload(so: SourcedObject, r: ObjectReader, tpl: PodTemplatePath, apiVersion: string, kind: string, namespace: string, name: string, meta: Record<string, unknown> | undefined): void {
+    const obj = so.object;
+    const isPod = tpl.group === '' && kind === 'Pod';
+    if (isPod) this.recordPod(obj, meta);
+    const templateObj = tpl.path.length === 0 ? obj : at(obj, tpl.path);
+    let spec: PodSpec | undefined;
+    let tmeta: ObjectMeta = {};
+    let specPath: string[];
+    if (tpl.shape === 'argo-workflow') {
+      specPath = tpl.path;
+      spec = readArgoWorkflowSpec(r, templateObj, specPath);
+    } else {
+      specPath = [...tpl.path, 'spec'];
+      if (tpl.path.length > 0 && !isObject(templateObj)) {
+        if (templateObj === undefined) {
+          // A workload without a template (e.g. an Argo Rollout with workloadRef) creates no pods of its own.
+          this.skipped(`${kind} without ${tpl.path.join('.')}`);
+          return;
+        }
+        r.bad(tpl.path, 'a mapping (a pod template)', templateObj);
+        return;
+      }
+      const t = templateObj as Record<string, unknown>;
+      if (t.metadata !== undefined && !isObject(t.metadata)) r.bad([...tpl.path, 'metadata'], 'a mapping', t.metadata);
+      tmeta = trimMeta(t.metadata);
+      spec = readPodSpec(r, t.spec, specPath);
+    }
+    if (!spec) return; // reported: the object cannot be analysed at all
+    const readBack = isPod && isReadBack(obj, this.origin);
+    const uid = typeof meta?.uid === 'string' ? meta.uid : undefined;
+    const w: Workload = {
+      kind,
+      apiVersion,
+      namespace,
+      name,
+      location: so.location,
+      template: { metadata: tmeta, spec },
+      templatePath: tpl.path,
+      pods: isPod ? { count: 1, names: [name], uids: uid ? [uid] : [] } : { count: 0, names: [], uids: [] },
+      alreadyAdmitted: readBack,
+    };
+    if (uid) w.uid = uid;
+    const owners = ownerRefs(meta as ObjectMeta | undefined);
+    if (owners) w.ownerReferences = owners;
+    if (r.errors.length) w.typeErrors = [...r.errors];
+    if (spec.automountServiceAccountToken !== undefined) {
+      const p = [...specPath, 'automountServiceAccountToken'];
+      const line = so.lineOf?.(p);
+      if (line !== undefined) w.automountLine = line;
+      const text = so.sourceText?.(p);
+      if (text !== undefined) w.automountSpelling = text;
+    }
+    this.inv.workloads.push(w);
+  }
+
+  /** What the well-known jq audit reads of a Pod, kept for every Pod in input order. */
+  private recordPod(obj: KubeObject, meta: Record<string, unknown> | undefined): void {
+    const spec = obj.spec as Record<string, unknown> | undefined;
+    const rec: PodRecord = {
+      namespace: meta?.namespace ?? null,
+      name: meta?.name ?? null,
+      serviceAccountName: isObject(spec) ? (spec.serviceAccountName ?? null) : null,
+      automountFalse: isObject(spec) && spec.automountServiceAccountToken === false,
+    };
+    this.inv.podRecords!.push(rec);
+  }
+
+  private readServiceAccount(so: SourcedObject, r: ObjectReader, namespace: string, name: string, meta: Record<string, unknown> | undefined): void {
+    const obj = so.object;
+    const automount = r.optBool(obj.automountServiceAccountToken, ['automountServiceAccountToken']);
+    const names = (v: unknown, field: string): string[] => r.list(v, [field]).flatMap((s) => (typeof s.name === 'string' ? [s.name] : []));
+    const sa: ServiceAccount = {
+      namespace,
+      name,
+      secrets: names(obj.secrets, 'secrets'),
+      imagePullSecrets: names(obj.imagePullSecrets, 'imagePullSecrets'),
+      labels: stringMap(meta?.labels),
+      annotations: (() => {
+        const a = stringMap(meta?.annotations);
+        delete a[LAST_APPLIED];
+        return a;
+      })(),
+      location: so.location,
+    };
+    if (typeof meta?.uid === 'string') sa.uid = meta.uid;
+    if (automount !== undefined) {
+      sa.automountServiceAccountToken = automount;
+      const text = so.sourceText?.(['automountServiceAccountToken']);
+      if (text !== undefined) sa.automountSpelling = text;
+      const line = so.lineOf?.(['automountServiceAccountToken']);
+      if (line !== undefined) sa.location = { ...so.location, line };
+    }
+    if (r.errors.length) sa.typeErrors = [...r.errors];
+    const key = serviceAccountKey(namespace, name);
+    if (this.inv.serviceAccounts.has(key)) {
+      this.problem({ file: so.location.file, line: so.location.line, message: `ServiceAccount ${key} appears more than once; the last one is used (as kubectl apply would leave it)`, level: 'warning' });
+    }
+    this.inv.serviceAccounts.set(key, sa);
+  }
+
+  /** Secrets: type and metadata only. `data`/`stringData` are never looked at. */
+  private readSecret(so: SourcedObject, r: ObjectReader, namespace: string, name: string, meta: Record<string, unknown> | undefined): void {
+    const type = r.optString(so.object.type, ['type']) ?? 'Opaque';
+    const key = serviceAccountKey(namespace, name);
+    if (type !== SERVICE_ACCOUNT_TOKEN_SECRET_TYPE) {
+      this.inv.otherSecrets!.set(key, { type });
+      return;
+    }
+    const annotations = stringMap(meta?.annotations);
+    const ts: TokenSecret = { namespace, name, labels: stringMap(meta?.labels), location: so.location };
+    const saName = annotations['kubernetes.io/service-account.name'];
+    if (saName !== undefined) ts.serviceAccountName = saName;
+    const saUid = annotations['kubernetes.io/service-account.uid'];
+    if (saUid !== undefined) ts.serviceAccountUid = saUid;
+    this.inv.tokenSecrets.set(key, ts);
+  }
+
+  private readRole(so: SourcedObject, r: ObjectReader, kind: 'Role' | 'ClusterRole', namespace: string, name: string, meta: Record<string, unknown> | undefined): void {
+    const obj = so.object;
+    const rules: PolicyRule[] = [];
+    r.list(obj.rules, ['rules']).forEach((rule, i) => {
+      const p = ['rules', i];
+      const before = r.errors.length;
+      const verbs = r.stringList(rule.verbs, [...p, 'verbs']) ?? [];
+      const pr: PolicyRule = { verbs };
+      for (const f of ['apiGroups', 'resources', 'resourceNames', 'nonResourceURLs'] as const) {
+        const v = r.stringList(rule[f], [...p, f]);
+        if (v !== undefined) pr[f] = v;
+      }
+      // A rule with a wrong field type is dropped (reported): the API server would reject the whole object.
+      if (r.errors.length === before) rules.push(pr);
+    });
+    const role: RbacRole = { kind, namespace: kind === 'Role' ? namespace : '', name, rules, labels: stringMap(meta?.labels), annotations: stringMap(meta?.annotations), location: so.location, builtin: false };
+    delete role.annotations[LAST_APPLIED];
+    if (kind === 'ClusterRole' && isObject(obj.aggregationRule)) {
+      const selectors = r.list(obj.aggregationRule.clusterRoleSelectors, ['aggregationRule', 'clusterRoleSelectors']).map((s) => {
+        const sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } = {};
+        if (isObject(s.matchLabels)) sel.matchLabels = stringMap(s.matchLabels);
+        if (Array.isArray(s.matchExpressions)) {
+          sel.matchExpressions = s.matchExpressions.filter(isObject).flatMap((e) =>
+            typeof e.key === 'string' && typeof e.operator === 'string'
+              ? [{ key: e.key, operator: e.operator, ...(Array.isArray(e.values) ? { values: e.values.filter((x): x is string => typeof x === 'string') } : {}) }]
+              : [],
+          );
+        }
+        return sel;
+      });
+      role.aggregationRule = { clusterRoleSelectors: selectors };
+    }
+    (kind === 'Role' ? this.inv.roles : this.inv.clusterRoles).push(role);
+  }
+
+  private readBinding(so: SourcedObject, r: ObjectReader, kind: 'RoleBinding' | 'ClusterRoleBinding', namespace: string, name: string, meta: Record<string, unknown> | undefined): void {
+    const obj = so.object;
+    if (!isObject(obj.roleRef)) {
+      r.bad(['roleRef'], 'a mapping', obj.roleRef);
+      return;
+    }
+    const refKind = r.optString(obj.roleRef.kind, ['roleRef', 'kind']);
+    const refName = r.optString(obj.roleRef.name, ['roleRef', 'name']);
+    if (refKind === undefined || refName === undefined) {
+      if (r.errors.length === 0) this.problem({ file: so.location.file, line: r.line(['roleRef']), message: `${r.what}: roleRef needs kind and name`, level: 'error' });
+      return;
+    }
+    // v1 defaulting (pkg/apis/rbac/v1/defaults.go): empty roleRef.apiGroup → rbac.authorization.k8s.io.
+    const refGroup = r.optString(obj.roleRef.apiGroup, ['roleRef', 'apiGroup']) || RBAC_GROUP;
+    const subjects: RbacSubject[] = [];
+    r.list(obj.subjects, ['subjects']).forEach((s, i) => {
+      const sKind = r.optString(s.kind, ['subjects', i, 'kind']);
+      const sName = r.optString(s.name, ['subjects', i, 'name']);
+      if (sKind === undefined || sName === undefined) return;
+      const sNs = r.optString(s.namespace, ['subjects', i, 'namespace']);
+      // Empty subject.apiGroup → "" for ServiceAccount, rbac.authorization.k8s.io for User and Group.
+      const given = r.optString(s.apiGroup, ['subjects', i, 'apiGroup']);
+      const apiGroup = given || (sKind === 'ServiceAccount' ? '' : sKind === 'User' || sKind === 'Group' ? RBAC_GROUP : '');
+      subjects.push({ kind: sKind, name: sName, apiGroup, ...(sNs ? { namespace: sNs } : {}) });
+    });
+    const b: RbacBinding = {
+      kind,
+      namespace: kind === 'RoleBinding' ? namespace : '',
+      name,
+      roleRef: { apiGroup: refGroup, kind: refKind, name: refName },
+      subjects,
+      labels: stringMap(meta?.labels),
+      annotations: stringMap(meta?.annotations),
+      location: so.location,
+      builtin: false,
+    };
+    delete b.annotations[LAST_APPLIED];
+    (kind === 'RoleBinding' ? this.inv.roleBindings : this.inv.clusterRoleBindings).push(b);
+  }
+
+  /**
+   * Folds pods (and ReplicaSets/Jobs) into the top-most owner of the same input, following ownerReferences by
+   * uid, else by kind/namespace/name (manifests rarely carry uids), and returns the inventory.
+   */
+  finish(): Inventory {
+    if (this.finished) return this.inv;
+    this.finished = true;
+    this.inv.documents = this.documents;
+    const all = this.inv.workloads;
+    const byUid = new Map<string, Workload>();
+    const byKey = new Map<string, Workload>();
+    const keyOf = (kind: string, ns: string, name: string): string => `${kind}\u0000${ns}\u0000${name}`;
+    for (const w of all) {
+      if (w.kind === 'Pod') continue; // a Pod owns nothing
+      if (w.uid) byUid.set(w.uid, w);
+      byKey.set(keyOf(w.kind, w.namespace, w.name), w);
+    }
+    const parentOf = (w: Workload): Workload | undefined => {
+      const refs = w.ownerReferences;
+      if (!refs) return undefined;
+      const ordered = [...refs.filter((r) => r.controller), ...refs.filter((r) => !r.controller)];
+      for (const ref of ordered) {
+        const p = (ref.uid ? byUid.get(ref.uid) : undefined) ?? byKey.get(keyOf(ref.kind, w.namespace, ref.name));
+        if (p && p !== w) return p;
+      }
+      return undefined;
+    };
+    const topOf = (w: Workload): Workload | undefined => {
+      let top: Workload | undefined;
+      const seen = new Set<Workload>([w]);
+      for (let p = parentOf(w); p && !seen.has(p); p = parentOf(p)) {
+        seen.add(p);
+        top = p;
+      }
+      return top;
+    };
+    const kept: Workload[] = [];
+    for (const w of all) {
+      const top = topOf(w);
+      if (!top) {
+        kept.push(w);
+        continue;
+      }
+      if (w.kind === 'Pod') {
+        top.pods.count += 1;
+        top.pods.names.push(w.name);
+        if (w.uid) top.pods.uids.push(w.uid);
+      }
+    }
+    for (const w of kept) {
+      // Owners that are not in the input stay declared (contract: only absent owners are listed).
+      if (w.ownerReferences && !parentOf(w)) continue;
+      if (w.ownerReferences) delete w.ownerReferences;
+    }
+    this.inv.workloads = kept;
+    return this.inv;
+  }
+}
+
+/** Convenience for tests and small inputs: builds an inventory from objects already in memory. */
+export function buildInventory(objects: Iterable<SourcedObject>, opts: InventoryBuilderOptions = {}): Inventory {
+  const b = new InventoryBuilder(opts);
+  for (const o of objects) {
+    b.document();
+    b.object(o);
+  }
+  return b.finish();
+}
+
+/** A SourcedObject for an in-memory object (tests, examples). */
+export function sourced(object: KubeObject, location: Partial<SourceLocation> = {}): SourcedObject {
+  return { object, location: { file: location.file ?? '(memory)', line: location.line ?? 0, ...location } };
+}
+

@@ -1,15 +1,209 @@
-// STUB (contract; the manifest reader replaces the body).
+// Manifest source: files, directories (recursive) and stdin, in YAML or JSON, into an InventorySink.
+//
+// Format per input as apimachinery's YAMLOrJSONDecoder decides it: JSON when the first non-blank byte is
+// `{`, YAML otherwise. JSON streams at any size (List items one by one); YAML is read one document at a
+// time with go-yaml v2 semantics (see yaml-convert.ts). Every problem is one `file:line: message`
+// pushed to the sink; the other inputs are still read.
+import { createReadStream } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { InventorySink } from '../../inventory/sink.ts';
+import { SKIP_EXTENSION } from './emit.ts';
+import { JsonFileReader } from './json-read.ts';
+import { YamlFileReader } from './yaml-read.ts';
+import type { YamlReadState } from './yaml-read.ts';
 
 export interface ManifestReadOptions {
   /** Used for the path `-`. */
   stdin?: Readable;
   cwd?: string;
+  /** Largest single YAML document (default 16 MiB); larger ones are refused with a hint to use JSON. */
+  maxYamlDocumentBytes?: number;
+  /** Largest single JSON object or List item (default 64 MiB). Lists themselves have no limit. */
+  maxJsonObjectBytes?: number;
+  /** Read size (default 1 MiB). */
+  chunkBytes?: number;
 }
+
+export const DEFAULT_MAX_YAML_DOCUMENT_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_JSON_OBJECT_BYTES = 64 * 1024 * 1024;
+/** YAML source kept for lazy field positions; beyond it positions of later documents are unknown. */
+const MAX_RETAINED_YAML_BYTES = 256 * 1024 * 1024;
+
+const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 /** Reads files, directories (recursive) and `-`; pushes objects, problems and skips into the sink. */
 export async function readManifests(paths: string[], sink: InventorySink, opts: ManifestReadOptions = {}): Promise<void> {
-  void paths; void sink; void opts;
-  throw new Error('manifest reader not implemented yet');
+  const cwd = opts.cwd ?? process.cwd();
+  const state: YamlReadState = { retainedBytes: 0 };
+  for (const p of paths) {
+    if (p === '-') {
+      await readInput('-', opts.stdin ?? process.stdin, sink, opts, state);
+      continue;
+    }
+    const abs = resolve(cwd, p);
+    let st;
+    try {
+      st = await stat(abs);
+    } catch (e) {
+      sink.problem({ file: p, line: 0, message: `cannot read: ${fsMessage(e)}`, level: 'error' });
+      continue;
+    }
+    if (st.isDirectory()) {
+      await readDirectory(p, abs, sink, opts, state, new Set([await realpath(abs)]));
+    } else {
+      await readFile(p, abs, sink, opts, state);
+    }
+  }
+}
+
+async function readDirectory(
+  shown: string,
+  abs: string,
+  sink: InventorySink,
+  opts: ManifestReadOptions,
+  state: YamlReadState,
+  visited: Set<string>,
+): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(abs, { withFileTypes: true });
+  } catch (e) {
+    sink.problem({ file: shown, line: 0, message: `cannot read directory: ${fsMessage(e)}`, level: 'error' });
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const ent of entries) {
+    const childShown = join(shown, ent.name);
+    const childAbs = join(abs, ent.name);
+    let isDir = ent.isDirectory();
+    let isFile = ent.isFile();
+    if (ent.isSymbolicLink()) {
+      try {
+        const st = await stat(childAbs);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch (e) {
+        sink.problem({ file: childShown, line: 0, message: `cannot read: ${fsMessage(e)}`, level: 'error' });
+        continue;
+      }
+    }
+    if (isDir) {
+      // Symlinked directories are followed once (a loop would otherwise recurse forever).
+      let real: string;
+      try {
+        real = await realpath(childAbs);
+      } catch {
+        continue;
+      }
+      if (visited.has(real)) continue;
+      visited.add(real);
+      await readDirectory(childShown, childAbs, sink, opts, state, visited);
+    } else if (isFile) {
+      const lower = ent.name.toLowerCase();
+      if (MANIFEST_EXTENSIONS.some((e) => lower.endsWith(e))) {
+        await readFile(childShown, childAbs, sink, opts, state);
+      } else {
+        sink.skipped(SKIP_EXTENSION);
+      }
+    }
+  }
+}
+
+async function readFile(shown: string, abs: string, sink: InventorySink, opts: ManifestReadOptions, state: YamlReadState): Promise<void> {
+  const stream = createReadStream(abs, { highWaterMark: opts.chunkBytes ?? 1024 * 1024 });
+  await readInput(shown, stream, sink, opts, state);
+}
+
+/** Reads one input stream; never throws (every failure is a problem for this input). */
+async function readInput(shown: string, stream: Readable, sink: InventorySink, opts: ManifestReadOptions, state: YamlReadState): Promise<void> {
+  let reader: JsonFileReader | YamlFileReader | undefined;
+  let sniffed: Buffer | undefined;
+  let sawBytes = false;
+  try {
+    for await (const raw of stream) {
+      const chunk: Buffer = typeof raw === 'string' ? Buffer.from(raw) : (raw as Buffer);
+      if (chunk.length === 0) continue;
+      sawBytes = true;
+      if (!reader) {
+        // Decide the format from the first non-blank byte (a BOM is skipped).
+        const buf: Buffer = sniffed ? Buffer.concat([sniffed, chunk]) : chunk;
+        const kind = sniff(buf);
+        if (kind === 'more') {
+          sniffed = buf;
+          continue;
+        }
+        sniffed = undefined;
+        if (kind === 'utf16') {
+          sink.problem({ file: shown, line: 1, message: 'UTF-16 text is not supported; convert the file to UTF-8', level: 'error' });
+          stream.destroy();
+          return;
+        }
+        reader =
+          kind === 'json'
+            ? new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES)
+            : new YamlFileReader(
+                shown,
+                sink,
+                { maxDocumentBytes: opts.maxYamlDocumentBytes ?? DEFAULT_MAX_YAML_DOCUMENT_BYTES, maxRetainedBytes: MAX_RETAINED_YAML_BYTES },
+                state,
+              );
+        feed(reader, kind === 'json' && hasBom(buf) ? buf.subarray(3) : buf);
+      } else {
+        feed(reader, chunk);
+      }
+      if (reader.hasFailed) {
+        stream.destroy();
+        return;
+      }
+    }
+    if (!reader && sniffed) {
+      // Only blank bytes: an empty YAML stream.
+      reader = new YamlFileReader(shown, sink, { maxDocumentBytes: opts.maxYamlDocumentBytes ?? DEFAULT_MAX_YAML_DOCUMENT_BYTES, maxRetainedBytes: MAX_RETAINED_YAML_BYTES }, state);
+      feed(reader, sniffed);
+    }
+    if (reader) reader.end();
+    else if (!sawBytes) sink.skipped('empty file');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const line = reader instanceof JsonFileReader ? reader.line : 0;
+    sink.problem({ file: shown, line, message: err.code ? `cannot read: ${fsMessage(err)}` : `cannot read: ${err.message}`, level: 'error' });
+  }
+}
+
+function feed(reader: JsonFileReader | YamlFileReader, chunk: Buffer): void {
+  if (reader instanceof JsonFileReader) reader.push(chunk, () => reader.line);
+  else reader.push(chunk);
+}
+
+function hasBom(buf: Buffer): boolean {
+  return buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf;
+}
+
+function sniff(buf: Buffer): 'json' | 'yaml' | 'utf16' | 'more' {
+  if (buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) return 'utf16';
+  let i = 0;
+  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
+  for (; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    return c === 0x7b ? 'json' : 'yaml';
+  }
+  return 'more';
+}
+
+function fsMessage(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return err.code ? `${err.code}: ${err.message.replace(/^\w+: /, '')}` : String(err.message ?? e);
+  }
 }

@@ -1,0 +1,144 @@
+// JSON input (a file whose first non-blank byte is `{`, as apimachinery's YAMLOrJSONDecoder decides):
+// a stream of documents; List items are parsed one at a time, unwanted kinds are not parsed at all.
+import { isUtf8 } from 'node:buffer';
+import type { InventorySink } from '../../inventory/sink.ts';
+import type { KubeObject } from '../../inventory/types.ts';
+import { emitDocument, fillItemTypeFromList, hasTypeMeta, isPlainObject, SKIP_ITEM_NO_TYPE } from './emit.ts';
+import { joinPieces, JsonSplitter } from './json-split.ts';
+import type { JsonSplitEvents, ListTypeMeta } from './json-split.ts';
+
+interface PendingItem {
+  object: Record<string, unknown>;
+  line: number;
+  itemIndex: number;
+}
+
+export class JsonFileReader implements JsonSplitEvents {
+  private readonly file: string;
+  private readonly sink: InventorySink;
+  private readonly splitter: JsonSplitter;
+  /** Items without kind/apiVersion seen before the List's own kind: typed at the end of the List. */
+  private pending: PendingItem[] = [];
+  private failed = false;
+
+  constructor(file: string, sink: InventorySink, maxObjectBytes: number) {
+    this.file = file;
+    this.sink = sink;
+    this.splitter = new JsonSplitter(this, { maxObjectBytes });
+  }
+
+  get hasFailed(): boolean {
+    return this.failed || this.splitter.hasFailed;
+  }
+
+  push(chunk: Buffer, lineOfChunkStart: () => number): void {
+    if (this.hasFailed) return;
+    const nul = chunk.indexOf(0);
+    if (nul >= 0) {
+      this.failed = true;
+      this.problem(lineOfChunkStart() + countNl(chunk, nul), 'not a text file (contains a NUL byte); expected YAML or JSON');
+      return;
+    }
+    this.splitter.push(chunk);
+  }
+
+  get line(): number {
+    return this.splitter.lineNumber;
+  }
+
+  end(): void {
+    if (this.hasFailed) return;
+    this.splitter.end();
+  }
+
+  private problem(line: number, message: string): void {
+    this.sink.problem({ file: this.file, line, message, level: 'error' });
+  }
+
+  error(message: string, line: number): void {
+    this.problem(line, message);
+  }
+
+  item(pieces: Buffer[], size: number, line: number, docIndex: number, itemIndex: number, kind: string | undefined, list: ListTypeMeta): void {
+    const sink = this.sink;
+    if (kind !== undefined && kind !== '' && sink.wantsKind && !sink.wantsKind(kind)) {
+      sink.skipped(`kind ${kind} not used`);
+      return;
+    }
+    const value = this.parse(joinPieces(pieces, size), line, `item ${itemIndex} of the List`);
+    if (value === undefined) return;
+    if (!isPlainObject(value)) {
+      sink.skipped(SKIP_ITEM_NO_TYPE);
+      return;
+    }
+    if (!hasTypeMeta(value) && (typeof value.kind !== 'string' || value.kind === '') && (typeof value.apiVersion !== 'string' || value.apiVersion === '')) {
+      if (list.kind === undefined) {
+        // kubectl prints the List's kind after its items; keep these few until it is known.
+        this.pending.push({ object: value, line, itemIndex });
+        return;
+      }
+      fillItemTypeFromList(value, list.kind, list.apiVersion);
+    }
+    this.emitItem(value, line, docIndex, itemIndex);
+  }
+
+  private emitItem(value: Record<string, unknown>, line: number, docIndex: number, itemIndex: number): void {
+    if (!hasTypeMeta(value)) {
+      this.sink.skipped(SKIP_ITEM_NO_TYPE);
+      return;
+    }
+    this.sink.object({
+      object: value as KubeObject,
+      location: { file: this.file, line, document: docIndex, itemPath: `items/${itemIndex}` },
+    });
+  }
+
+  document(bytes: Buffer, line: number, index: number, hadItems: boolean, list: ListTypeMeta): void {
+    if (hadItems) {
+      this.sink.document();
+      const pending = this.pending;
+      this.pending = [];
+      for (const p of pending) {
+        fillItemTypeFromList(p.object, list.kind, list.apiVersion);
+        this.emitItem(p.object, p.line, index, p.itemIndex);
+      }
+      return;
+    }
+    const value = this.parse(bytes, line, 'JSON document');
+    if (value === undefined) {
+      this.sink.document();
+      return;
+    }
+    emitDocument(value, { file: this.file, line, document: index }, this.sink);
+  }
+
+  /** JSON.parse with a `file:line` problem on failure (undefined). */
+  private parse(bytes: Buffer, line: number, what: string): unknown {
+    if (!isUtf8(bytes)) {
+      this.problem(line, `${what} is not valid UTF-8 text`);
+      return undefined;
+    }
+    const text = bytes.toString('utf8');
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      const msg = (e as Error).message;
+      const m = /position (\d+)/.exec(msg);
+      const at = m ? line + countNlStr(text, Number(m[1])) : line;
+      this.problem(at, `invalid JSON in ${what}: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '')}`);
+      return undefined;
+    }
+  }
+}
+
+function countNl(buf: Buffer, to: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(10); i >= 0 && i < to; i = buf.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+function countNlStr(s: string, to: number): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}

@@ -1,0 +1,424 @@
+// Byte-level splitter for streams of JSON documents (`kubectl get -o json` output, API LIST bodies,
+// concatenated objects). It never holds the input as one string: each top-level document is cut out
+// of the chunks as it completes, and the `items` array of a top-level object (a List, as
+// apimachinery's UnstructuredJSONScheme treats any object with `items`) is cut into its elements, so
+// a 1+ GB dump costs one item at a time. Only the bytes of one item (or of a non-List document) are
+// ever buffered.
+//
+// The scanner tracks string/escape state and nesting depth; strings are skipped with
+// Buffer#indexOf. It does not validate JSON: the pieces it cuts are handed to JSON.parse, which does.
+
+export interface JsonSplitEvents {
+  /**
+   * A top-level document completed. For a List its `items` content is left out (the array reads `[]`)
+   * and `hadItems` is true; the items were delivered one by one before.
+   */
+  document(bytes: Buffer, line: number, index: number, hadItems: boolean, list: ListTypeMeta): void;
+  /**
+   * One element of a top-level `items` array. `kind` is the element's top-level `"kind"` string when
+   * the scanner saw it (used to skip unwanted kinds without parsing). `pieces` are the element's bytes,
+   * in order; call `joinPieces` to get one Buffer.
+   */
+  item(pieces: Buffer[], size: number, line: number, docIndex: number, itemIndex: number, kind: string | undefined, list: ListTypeMeta): void;
+  /** A structural problem: the stream cannot be split further. */
+  error(message: string, line: number): void;
+}
+
+/** The top-level document's `kind`/`apiVersion` as far as the scanner has seen them (kubectl prints them after `items`). */
+export interface ListTypeMeta {
+  kind?: string;
+  apiVersion?: string;
+}
+
+export interface JsonSplitOptions {
+  /** Largest single document or item kept in memory, in bytes. */
+  maxObjectBytes: number;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+
+export function joinPieces(pieces: Buffer[], size: number): Buffer {
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size);
+}
+
+/** Depth levels: 1 = inside the top-level object, 2 = inside its `items` array, 3 = inside an item. */
+export class JsonSplitter {
+  private readonly ev: JsonSplitEvents;
+  private readonly maxObjectBytes: number;
+  private failed = false;
+
+  private line = 1;
+  private depth = 0;
+  private inString = false;
+  /** Backslashes immediately before the end of the previous chunk, inside the current string. */
+  private carryBackslashes = 0;
+
+  // Current top-level document.
+  private docIndex = -1;
+  private docLine = 0;
+  private docPieces: Buffer[] = [];
+  private docSize = 0;
+  private docCollecting = false;
+  private docTooBig = false;
+  private docHadItems = false;
+  private list: ListTypeMeta = {};
+
+  // `items` array state.
+  private inItems = false;
+  private itemOpen = false;
+  private itemIndex = -1;
+  private itemLine = 0;
+  private itemPieces: Buffer[] = [];
+  private itemSize = 0;
+  private itemTooBig = false;
+  private itemKind: string | undefined;
+  private itemIsScalar = false;
+
+  // Key tracking at depth 1 (document) and 3 (item): the last completed string, and whether a colon
+  // made it a key whose value comes next.
+  private captureFrom = -1;
+  private capturePieces: Buffer[] | undefined;
+  private lastString: string | undefined;
+  private lastKey: string | undefined;
+  private expectValue = false;
+
+  constructor(events: JsonSplitEvents, opts: JsonSplitOptions) {
+    this.ev = events;
+    this.maxObjectBytes = opts.maxObjectBytes;
+  }
+
+  get hasFailed(): boolean {
+    return this.failed;
+  }
+
+  /** Current 1-based line (of the next byte to scan). */
+  get lineNumber(): number {
+    return this.line;
+  }
+
+  private fail(message: string): void {
+    if (!this.failed) this.ev.error(message, this.line);
+    this.failed = true;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failed) return;
+    const n = chunk.length;
+    let i = 0;
+    // Where the current document/item bytes start inside this chunk.
+    let docFrom = this.docCollecting ? 0 : -1;
+    let itemFrom = this.itemOpen ? 0 : -1;
+
+    if (this.inString) {
+      i = this.finishString(chunk, 0);
+      if (i < 0) {
+        this.saveTail(chunk, docFrom, itemFrom);
+        return;
+      }
+    }
+
+    while (i < n) {
+      const c = chunk[i]!;
+      if (c === SPACE || c === NEWLINE || c === CR || c === TAB) {
+        if (c === NEWLINE) this.line++;
+        i++;
+        continue;
+      }
+      const depth = this.depth;
+      if (c === QUOTE) {
+        if (depth === 2 && this.inItems && !this.itemOpen) {
+          this.openItem(true);
+          itemFrom = i;
+        }
+        const capture = depth === 1 || (depth === 3 && this.inItems);
+        this.captureFrom = capture ? i + 1 : -1;
+        this.capturePieces = undefined;
+        const end = this.finishString(chunk, i + 1);
+        if (end < 0) {
+          this.saveTail(chunk, docFrom, itemFrom);
+          return;
+        }
+        i = end;
+        continue;
+      }
+      if (c === LBRACE || c === LBRACKET) {
+        if (depth === 0) {
+          this.openDocument();
+          docFrom = i;
+        } else if (depth === 1 && c === LBRACKET && this.expectValue && this.lastKey === 'items') {
+          // Entering the List's items: the document keeps `[`, the items go out one by one.
+          this.pushDoc(chunk, docFrom, i + 1);
+          docFrom = -1;
+          this.docCollecting = false;
+          this.inItems = true;
+          this.docHadItems = true;
+          this.itemIndex = -1;
+        } else if (depth === 2 && this.inItems && !this.itemOpen) {
+          this.openItem(false);
+          itemFrom = i;
+        }
+        this.expectValue = false;
+        this.depth = depth + 1;
+        i++;
+        continue;
+      }
+      if (c === RBRACE || c === RBRACKET) {
+        if (depth === 0) {
+          this.fail(`unexpected '${String.fromCharCode(c)}' outside any JSON value`);
+          return;
+        }
+        this.depth = depth - 1;
+        this.expectValue = false;
+        if (depth === 2 && this.inItems) {
+          // End of the items array (possibly right after a scalar item).
+          if (this.itemOpen) {
+            this.closeItem(chunk, itemFrom, trimEnd(chunk, itemFrom < 0 ? 0 : itemFrom, i));
+            itemFrom = -1;
+          }
+          this.inItems = false;
+          this.docCollecting = true;
+          docFrom = i;
+        } else if (depth === 3 && this.inItems && this.itemOpen && !this.itemIsScalar) {
+          this.closeItem(chunk, itemFrom, i + 1);
+          itemFrom = -1;
+        } else if (depth === 1) {
+          this.closeDocument(chunk, docFrom, i + 1);
+          docFrom = -1;
+        }
+        i++;
+        continue;
+      }
+      if (c === COLON) {
+        if (depth === 1 || depth === 3) {
+          this.lastKey = this.lastString;
+          this.expectValue = true;
+        }
+        i++;
+        continue;
+      }
+      if (c === COMMA) {
+        this.expectValue = false;
+        if (depth === 2 && this.inItems && this.itemOpen) {
+          this.closeItem(chunk, itemFrom, trimEnd(chunk, itemFrom < 0 ? 0 : itemFrom, i));
+          itemFrom = -1;
+        }
+        i++;
+        continue;
+      }
+      // Literal or number.
+      if (depth === 0) {
+        this.fail(`unexpected '${printable(c)}' at top level: expected a JSON object`);
+        return;
+      }
+      if (depth === 2 && this.inItems && !this.itemOpen) {
+        this.openItem(true);
+        itemFrom = i;
+      }
+      this.expectValue = false;
+      i++;
+    }
+    this.saveTail(chunk, docFrom, itemFrom);
+  }
+
+  end(): void {
+    if (this.failed) return;
+    if (this.inString || this.depth > 0) {
+      this.fail(`unexpected end of input: the JSON document starting at line ${this.docLine} is not complete`);
+    }
+  }
+
+  /**
+   * Scans for the closing quote of a string that began before `from`. Returns the index after the
+   * quote, or -1 when the chunk ends inside the string (state saved for the next chunk).
+   */
+  private finishString(chunk: Buffer, from: number): number {
+    let pos = from;
+    for (;;) {
+      const q = chunk.indexOf(QUOTE, pos);
+      if (q < 0) {
+        // Count trailing backslashes for the next chunk's first quote.
+        let b = 0;
+        let k = chunk.length - 1;
+        while (k >= from && chunk[k] === BACKSLASH) {
+          b++;
+          k--;
+        }
+        this.carryBackslashes = k < from && from === 0 ? this.carryBackslashes + b : b;
+        if (this.captureFrom >= 0 || this.capturePieces) {
+          this.capturePieces ??= [];
+          this.capturePieces.push(chunk.subarray(Math.max(0, this.captureFrom), chunk.length));
+          this.captureFrom = 0;
+        }
+        this.inString = true;
+        return -1;
+      }
+      let b = 0;
+      let k = q - 1;
+      while (k >= from && chunk[k] === BACKSLASH) {
+        b++;
+        k--;
+      }
+      if (k < from && from === 0) b += this.carryBackslashes;
+      if ((b & 1) === 0) {
+        this.inString = false;
+        this.carryBackslashes = 0;
+        if (this.captureFrom >= 0) this.captured(chunk, q);
+        return q + 1;
+      }
+      pos = q + 1;
+    }
+  }
+
+  private captured(chunk: Buffer, q: number): void {
+    const start = this.captureFrom;
+    this.captureFrom = -1;
+    let s: string;
+    if (this.capturePieces) {
+      this.capturePieces.push(chunk.subarray(start, q));
+      s = Buffer.concat(this.capturePieces).toString('utf8');
+      this.capturePieces = undefined;
+    } else {
+      if (q - start > 256) {
+        this.lastString = undefined;
+        this.onValueString(undefined);
+        return;
+      }
+      s = chunk.toString('latin1', start, q);
+      // Non-ASCII or escapes: decode properly (keys we look for are plain ASCII).
+      if (s.includes('\\') || /[^\x00-\x7f]/.test(s)) {
+        try {
+          s = JSON.parse('"' + chunk.toString('utf8', start, q) + '"') as string;
+        } catch {
+          s = '';
+        }
+      }
+    }
+    this.onValueString(s);
+  }
+
+  private onValueString(s: string | undefined): void {
+    if (this.expectValue) {
+      if (this.lastKey === 'kind') {
+        if (this.depth === 3) this.itemKind = s;
+        else if (this.depth === 1 && s !== undefined) this.list.kind = s;
+      } else if (this.lastKey === 'apiVersion' && this.depth === 1 && s !== undefined) {
+        this.list.apiVersion = s;
+      }
+      this.expectValue = false;
+    } else {
+      this.lastString = s;
+    }
+  }
+
+  private openDocument(): void {
+    this.docIndex++;
+    this.docLine = this.line;
+    this.docPieces = [];
+    this.docSize = 0;
+    this.docCollecting = true;
+    this.docTooBig = false;
+    this.docHadItems = false;
+    this.list = {};
+    this.lastKey = undefined;
+    this.lastString = undefined;
+    this.expectValue = false;
+  }
+
+  private pushDoc(chunk: Buffer, from: number, to: number): void {
+    if (from < 0 || to <= from || this.docTooBig) return;
+    this.docSize += to - from;
+    if (this.docSize > this.maxObjectBytes) {
+      this.docTooBig = true;
+      this.docPieces = [];
+      return;
+    }
+    this.docPieces.push(chunk.subarray(from, to));
+  }
+
+  private closeDocument(chunk: Buffer, from: number, to: number): void {
+    this.pushDoc(chunk, from, to);
+    this.docCollecting = false;
+    if (this.docTooBig) {
+      this.ev.error(
+        `JSON document starting at line ${this.docLine} is larger than ${mib(this.maxObjectBytes)} and is not a List; skipped`,
+        this.docLine,
+      );
+    } else {
+      this.ev.document(joinPieces(this.docPieces, this.docSize), this.docLine, this.docIndex, this.docHadItems, this.list);
+    }
+    this.docPieces = [];
+    this.docSize = 0;
+  }
+
+  private openItem(scalar: boolean): void {
+    this.itemOpen = true;
+    this.itemIsScalar = scalar;
+    this.itemIndex++;
+    this.itemLine = this.line;
+    this.itemPieces = [];
+    this.itemSize = 0;
+    this.itemTooBig = false;
+    this.itemKind = undefined;
+    this.lastKey = undefined;
+    this.lastString = undefined;
+  }
+
+  private pushItem(chunk: Buffer, from: number, to: number): void {
+    if (from < 0 || to <= from || this.itemTooBig) return;
+    this.itemSize += to - from;
+    if (this.itemSize > this.maxObjectBytes) {
+      this.itemTooBig = true;
+      this.itemPieces = [];
+      return;
+    }
+    this.itemPieces.push(chunk.subarray(from, to));
+  }
+
+  private closeItem(chunk: Buffer, from: number, to: number): void {
+    this.pushItem(chunk, from, to);
+    this.itemOpen = false;
+    if (this.itemTooBig) {
+      this.ev.error(`item ${this.itemIndex} of the List is larger than ${mib(this.maxObjectBytes)}; skipped`, this.itemLine);
+    } else {
+      this.ev.item(this.itemPieces, this.itemSize, this.itemLine, this.docIndex, this.itemIndex, this.itemKind, this.list);
+    }
+    this.itemPieces = [];
+    this.itemSize = 0;
+    this.lastKey = undefined;
+    this.lastString = undefined;
+  }
+
+  private saveTail(chunk: Buffer, docFrom: number, itemFrom: number): void {
+    if (this.docCollecting && docFrom >= 0) this.pushDoc(chunk, docFrom, chunk.length);
+    if (this.itemOpen && itemFrom >= 0) this.pushItem(chunk, itemFrom, chunk.length);
+  }
+}
+
+function trimEnd(chunk: Buffer, from: number, to: number): number {
+  let e = to;
+  while (e > from) {
+    const c = chunk[e - 1];
+    if (c === SPACE || c === NEWLINE || c === CR || c === TAB) e--;
+    else break;
+  }
+  return e;
+}
+
+function printable(c: number): string {
+  return c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+}
+
+export function mib(n: number): string {
+  return `${Math.round(n / (1024 * 1024))} MiB`;
+}

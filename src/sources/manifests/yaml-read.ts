@@ -1,0 +1,309 @@
+// YAML input: split into documents at `---` lines (as kubectl's YAMLReader does), then each document is
+// parsed on its own with the `yaml` package and converted with go-yaml v2 semantics. Only one document's
+// syntax tree exists at a time; a document larger than the cap is refused (YAML syntax trees cost tens
+// of bytes per input byte), with a hint to use JSON, which streams at any size.
+import { isScalar, Composer, LineCounter, Parser } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import { isUtf8 } from 'node:buffer';
+import type { InventorySink } from '../../inventory/sink.ts';
+import { emitDocument } from './emit.ts';
+import type { PathFn } from './emit.ts';
+import { convertDocument, escapePointerSegment, nodeAtPath, offsetOfPath, YamlConvertError } from './yaml-convert.ts';
+import { mib } from './json-split.ts';
+
+export interface YamlReadLimits {
+  /** Largest single YAML document parsed, in bytes. */
+  maxDocumentBytes: number;
+  /** Source text kept for lazy `lineOf`/`sourceText` beyond this total is dropped (positions become unknown). */
+  maxRetainedBytes: number;
+}
+
+export interface YamlReadState {
+  retainedBytes: number;
+}
+
+const NL = 0x0a;
+
+function composerOptions() {
+  // failsafe: every scalar stays a string with its source text, so go-yaml's own resolution applies.
+  return { schema: 'failsafe' as const, uniqueKeys: false, strict: false, prettyErrors: false };
+}
+
+function parseDocuments(text: string): { docs: Document[]; lc: LineCounter } {
+  const lc = new LineCounter();
+  const parser = new Parser(lc.addNewLine);
+  const composer = new Composer(composerOptions());
+  const docs = [...composer.compose(parser.parse(text), true)] as Document[];
+  return { docs, lc };
+}
+
+// The last re-parsed segment, for lineOf/sourceText calls that come in bursts for one object.
+let lazyCache: { text: string; docs: Document[]; lc: LineCounter } | undefined;
+
+function lazyDocs(text: string): { docs: Document[]; lc: LineCounter } {
+  if (lazyCache?.text !== text) {
+    const { docs, lc } = parseDocuments(text);
+    lazyCache = { text, docs, lc };
+  }
+  return lazyCache;
+}
+
+export class YamlFileReader {
+  private readonly file: string;
+  private readonly sink: InventorySink;
+  private readonly limits: YamlReadLimits;
+  private readonly state: YamlReadState;
+  private docCounter = 0;
+  private failed = false;
+
+  // Segmenter state.
+  private carry: Buffer | undefined;
+  private segPieces: Buffer[] = [];
+  private segSize = 0;
+  private segLine = 1;
+  private segTooBig = false;
+  private atFileStart = true;
+
+  constructor(file: string, sink: InventorySink, limits: YamlReadLimits, state: YamlReadState) {
+    this.file = file;
+    this.sink = sink;
+    this.limits = limits;
+    this.state = state;
+  }
+
+  get hasFailed(): boolean {
+    return this.failed;
+  }
+
+  private problem(line: number, message: string, level: 'error' | 'warning' = 'error'): void {
+    this.sink.problem({ file: this.file, line, message, level });
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failed) return;
+    if (this.atFileStart) {
+      this.atFileStart = false;
+      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+    }
+    const nul = chunk.indexOf(0);
+    if (nul >= 0) {
+      const line = this.segLine + countNewlines(this.segPieces) + (this.carry ? countNl(this.carry, 0, this.carry.length) : 0) + countNl(chunk, 0, nul);
+      this.failBinary(line, 'contains a NUL byte');
+      return;
+    }
+    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = undefined;
+    let segFrom = 0;
+    // A marker line at the very start of buf (buf always begins at a line start).
+    let search = 0;
+    if (isMarkerAt(buf, 0) === true) {
+      this.endSegment(buf, segFrom, 0);
+      segFrom = 0;
+    }
+    let keepFrom = -1;
+    for (;;) {
+      const idx = buf.indexOf('\n---', search);
+      if (idx < 0) break;
+      const m = isMarkerAt(buf, idx + 1);
+      if (m === undefined) {
+        keepFrom = idx + 1;
+        break;
+      }
+      if (m) {
+        this.endSegment(buf, segFrom, idx + 1);
+        segFrom = idx + 1;
+      }
+      search = idx + 4;
+    }
+    if (keepFrom < 0) {
+      const lastNl = buf.lastIndexOf(NL);
+      keepFrom = lastNl < 0 ? 0 : lastNl + 1;
+      if (keepFrom < segFrom) keepFrom = segFrom;
+    }
+    this.addToSegment(buf, segFrom, keepFrom);
+    if (keepFrom < buf.length) this.carry = Buffer.from(buf.subarray(keepFrom));
+  }
+
+  end(): void {
+    if (this.failed) return;
+    if (this.carry) {
+      const buf = this.carry;
+      this.carry = undefined;
+      if (isMarkerAt(buf, 0, true)) {
+        this.endSegment(buf, 0, 0);
+      }
+      this.addToSegment(buf, 0, buf.length);
+    }
+    this.endSegment(Buffer.alloc(0), 0, 0);
+  }
+
+  private failBinary(line: number, what: string): void {
+    this.failed = true;
+    this.problem(line, `not a text file (${what}); expected YAML or JSON`);
+  }
+
+  private addToSegment(buf: Buffer, from: number, to: number): void {
+    if (to <= from || this.segTooBig) {
+      if (this.segTooBig) this.segSize += to - from;
+      return;
+    }
+    this.segSize += to - from;
+    if (this.segSize > this.limits.maxDocumentBytes) {
+      this.segTooBig = true;
+      // Keep counting lines for the documents after it, but drop the bytes.
+      const nl = countNewlines(this.segPieces);
+      this.segPieces = [];
+      this.segNewlinesDropped = nl + countNl(buf, from, to);
+      return;
+    }
+    this.segPieces.push(buf.subarray(from, to));
+  }
+
+  private segNewlinesDropped = 0;
+
+  /** Ends the current segment at buf[to] (exclusive), processes it, and starts a new one at `to`. */
+  private endSegment(buf: Buffer, from: number, to: number): void {
+    if (this.segTooBig) {
+      this.segNewlinesDropped += countNl(buf, from, to);
+    } else {
+      this.addToSegment(buf, from, to);
+    }
+    const startLine = this.segLine;
+    let newlines: number;
+    if (this.segTooBig) {
+      newlines = this.segNewlinesDropped;
+      this.problem(
+        startLine,
+        `YAML document of ${(this.segSize / (1024 * 1024)).toFixed(1)} MiB is larger than the ${mib(this.limits.maxDocumentBytes)} limit for one YAML document; ` +
+          `write it as JSON (for example kubectl get -o json), which is read as a stream of any size`,
+      );
+    } else {
+      newlines = countNewlines(this.segPieces);
+      if (this.segSize > 0) this.processSegment(this.segPieces, this.segSize, startLine);
+    }
+    this.segLine = startLine + newlines;
+    this.segPieces = [];
+    this.segSize = 0;
+    this.segTooBig = false;
+    this.segNewlinesDropped = 0;
+  }
+
+  private processSegment(pieces: Buffer[], size: number, startLine: number): void {
+    if (this.failed) return;
+    const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size);
+    if (!isUtf8(bytes)) {
+      this.failBinary(startLine + firstInvalidUtf8Line(bytes), 'invalid UTF-8');
+      return;
+    }
+    const text = bytes.toString('utf8');
+    if (text.trim() === '') return;
+    let parsed: { docs: Document[]; lc: LineCounter };
+    try {
+      parsed = parseDocuments(text);
+    } catch (e) {
+      this.problem(startLine, `YAML could not be parsed: ${(e as Error).message.split('\n')[0]}`);
+      return;
+    }
+    const retain = this.state.retainedBytes + size <= this.limits.maxRetainedBytes;
+    if (retain) this.state.retainedBytes += size;
+    const lineAt = (lc: LineCounter, offset: number) => startLine + lc.linePos(offset).line - 1;
+    parsed.docs.forEach((doc, ordinal) => {
+      const index = this.docCounter++;
+      if (doc.errors.length > 0) {
+        const err = doc.errors[0]!;
+        this.sink.document();
+        this.problem(lineAt(parsed.lc, err.pos[0]), `YAML syntax error: ${cleanYamlMessage(err.message)}`);
+        return;
+      }
+      let result;
+      try {
+        result = convertDocument(doc);
+      } catch (e) {
+        this.sink.document();
+        if (e instanceof YamlConvertError) this.problem(lineAt(parsed.lc, e.offset), e.message);
+        else this.problem(startLine, `YAML could not be converted: ${(e as Error).message}`);
+        return;
+      }
+      for (const w of result.warnings) {
+        const msg = w.otherOffset === undefined ? w.message : w.message.replace('{line}', String(lineAt(parsed.lc, w.otherOffset)));
+        this.problem(lineAt(parsed.lc, w.offset), msg, 'warning');
+      }
+      const contents = doc.contents as YamlNode | null;
+      const line = contents?.range ? lineAt(parsed.lc, contents.range[0]) : startLine;
+      let lineOf: PathFn<number> | undefined;
+      let sourceText: PathFn<string> | undefined;
+      if (retain) {
+        lineOf = (path) => {
+          const { docs, lc } = lazyDocs(text);
+          const d = docs[ordinal];
+          if (!d) return undefined;
+          const off = offsetOfPath(d, path);
+          return off === undefined ? undefined : lineAt(lc, off);
+        };
+      }
+      const spellings = result.spellings;
+      const value = result.value;
+      sourceText = (path) => {
+        const key = path.map((p) => escapePointerSegment(String(p))).join('/');
+        const s = spellings?.get(key);
+        if (s !== undefined) return s;
+        const v = valueAt(value, path);
+        if (v === true || v === false) return String(v);
+        if (!retain) return undefined;
+        const { docs } = lazyDocs(text);
+        const d = docs[ordinal];
+        const n = d ? nodeAtPath(d, path) : undefined;
+        if (!isScalar(n) || !n.range) return undefined;
+        return text.slice(n.range[0], n.range[1]).trimEnd();
+      };
+      emitDocument(value, { file: this.file, line, document: index, ...(lineOf ? { lineOf } : {}), sourceText }, this.sink);
+    });
+  }
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let cur = root;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[String(p)];
+  }
+  return cur;
+}
+
+/** A `---` marker line at `pos`: true/false, or undefined when the buffer ends too early to tell. */
+function isMarkerAt(buf: Buffer, pos: number, atEof = false): boolean | undefined {
+  if (pos + 3 > buf.length) return atEof ? false : undefined;
+  if (buf[pos] !== 0x2d || buf[pos + 1] !== 0x2d || buf[pos + 2] !== 0x2d) return false;
+  if (pos + 3 === buf.length) return atEof ? true : undefined;
+  const c = buf[pos + 3];
+  return c === NL || c === 0x0d || c === 0x20 || c === 0x09;
+}
+
+function countNl(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  let i = buf.indexOf(NL, from);
+  while (i >= 0 && i < to) {
+    n++;
+    i = buf.indexOf(NL, i + 1);
+  }
+  return n;
+}
+
+function countNewlines(pieces: Buffer[]): number {
+  let n = 0;
+  for (const p of pieces) n += countNl(p, 0, p.length);
+  return n;
+}
+
+/** 0-based line offset of the first invalid UTF-8 sequence (for the error's line number). */
+function firstInvalidUtf8Line(bytes: Buffer): number {
+  const s = bytes.toString('utf8');
+  const bad = s.indexOf('\uFFFD');
+  let n = 0;
+  for (let i = s.indexOf('\n'); i >= 0 && i < bad; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function cleanYamlMessage(m: string): string {
+  return m.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').trim();
+}

@@ -94,6 +94,8 @@ export interface WorkloadEvidence {
   used: string[];
   window: { from?: string; to?: string; days: number };
   attribution: 'pod' | 'service-account';
+  /** Denied requests, same format as `used` (audit-log evidence). */
+  deniedOps?: string[];
 }
 
 export interface WorkloadReport {

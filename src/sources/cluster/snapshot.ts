@@ -2,6 +2,8 @@
 // knew beyond the objects (server version, context, coverage gaps) in the List's metadata.annotations.
 // ListMeta has no annotations in the API schema; nothing applies a snapshot, and readers that ignore unknown
 // fields (kubectl, the manifest reader) still read the items.
+import fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import type { InventorySink } from '../../inventory/sink.ts';
 import type { CoverageGap, InputProblem, KubeObject, SourcedObject } from '../../inventory/types.ts';
 import type { ClusterReadResult } from './index.ts';
@@ -78,4 +80,37 @@ export function snapshotInfo(list: unknown): SnapshotInfo | undefined {
   const t = s(SNAPSHOT_ANNOTATIONS.takenAt);
   if (t) info.takenAt = t;
   return info;
+}
+
+/**
+ * The snapshot facts of a file, read from its head only (the writer puts metadata before items), so a scan of
+ * a 150,000-pod snapshot does not parse it twice. undefined for files that are not kube-sa-audit snapshots.
+ */
+export function peekSnapshotInfo(file: string): SnapshotInfo | undefined {
+  let head: string;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      head = buf.subarray(0, n).toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (!head.includes(SNAPSHOT_ANNOTATIONS.format)) return undefined;
+  const t = head.trimStart();
+  try {
+    if (t.startsWith('{')) {
+      const i = t.indexOf('"items"');
+      const body = (i < 0 ? t : t.slice(0, i)).replace(/,\s*$/, '');
+      return snapshotInfo(JSON.parse(i < 0 ? body : body + '}'));
+    }
+    const m = /^items:/m.exec(t);
+    return snapshotInfo(parseYaml(m ? t.slice(0, m.index) : t));
+  } catch {
+    return undefined;
+  }
 }

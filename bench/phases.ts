@@ -50,17 +50,38 @@ async function main(file: string): Promise<void> {
   mem.heapAfterInventoryMB = process.memoryUsage().heapUsed / 2 ** 20;
   const analyze = await findAnalyze();
   let reports: WorkloadReport[] = [];
+  let result: unknown;
   if (analyze) {
     const t3 = performance.now();
-    const result = await analyze.fn(inv);
+    result = await analyze.fn(inv);
     phases.analysisMs = performance.now() - t3;
     reports = reportsOf(result);
+    mem.rssAfterAnalysisMB = process.memoryUsage().rss / 2 ** 20;
   }
-  // RBAC resolution alone, on the same inventory (the analysis above includes one such pass).
+  // Sub-phases of the analysis, re-run alone on the same inventory: per-workload token reports, and
+  // RBAC resolution (the analysis above includes one pass of each).
+  try {
+    const { reportWorkload } = await import('../src/analysis/scan.ts') as { reportWorkload?: (w: unknown, inv: Inventory) => unknown };
+    if (reportWorkload) {
+      const t = performance.now();
+      for (const w of inv.workloads) reportWorkload(w, inv);
+      phases.tokenReportsMs = performance.now() - t;
+    }
+  } catch { /* not exported: skip */ }
   const t4 = performance.now();
   analyzeRbac(inv, reports);
   phases.rbacMs = performance.now() - t4;
-  phases.totalMs = phases.readMs + phases.inventoryFinishMs + (phases.analysisMs ?? phases.rbacMs);
+  if (result !== undefined) {
+    try {
+      const { renderJson } = await import('../src/report/json.ts') as { renderJson: (r: unknown) => string };
+      const t5 = performance.now();
+      const text = renderJson(result);
+      phases.renderJsonMs = performance.now() - t5;
+      mem.jsonOutputMB = Buffer.byteLength(text) / 1e6;
+      mem.rssAfterRenderMB = process.memoryUsage().rss / 2 ** 20;
+    } catch { /* no JSON renderer yet */ }
+  }
+  phases.totalMs = phases.readMs + phases.inventoryFinishMs + (phases.analysisMs ?? phases.rbacMs) + (phases.renderJsonMs ?? 0);
   mem.rssEndMB = process.memoryUsage().rss / 2 ** 20;
   const out = {
     file, analysis: analyze?.name ?? 'none found (RBAC only)', phases, memory: mem,

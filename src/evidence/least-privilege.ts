@@ -6,7 +6,7 @@
 //   list/watch across all namespaces and non-resource URLs only by a ClusterRole + ClusterRoleBinding.
 // - Rules group by (apiGroup, resource[/subresource]); verbs merge; rules that differ only by resource merge.
 // - resourceNames only when every allowed call of that verb targeted a named object and the verb is one the
-//   authorizer checks with a name: get/update/patch/delete, and create on a subresource of a named object
+//   authorizer checks with a name: get/update/patch/delete (and impersonate/bind/escalate), and create on a subresource of a named object
 //   (pods/exec, pods/eviction, serviceaccounts/token). Never for create, list, watch, deletecollection: those
 //   requests carry no name at authorisation time, so a named rule would not allow them (audit2rbac #24).
 // - Only allowed calls count. Denied calls are reported, not granted: granting them widens what the workload
@@ -17,7 +17,8 @@ import { stringify } from 'yaml';
 import type { KubeObject, PolicyRule } from '../inventory/types.ts';
 import type { OpStats } from './aggregate.ts';
 
-const NAMED_VERBS = new Set(['get', 'update', 'patch', 'delete']);
+// impersonate, bind and escalate are always checked against a named object (user, group, role).
+const NAMED_VERBS = new Set(['get', 'update', 'patch', 'delete', 'impersonate', 'bind', 'escalate']);
 const WEBSOCKET_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 export const MANAGED_BY = 'kube-sa-audit';
 
@@ -111,7 +112,8 @@ function compactRules(rules: PolicyRule[]): PolicyRule[] {
     if (cur) cur.resources = [...cur.resources!, ...r.resources!].sort(cmp);
     else merged.set(key, { ...r, resources: [...r.resources!] });
   }
-  return [...merged.values()].sort((a, b) => cmp(a.apiGroups![0]!, b.apiGroups![0]!) || cmp(a.resources![0]!, b.resources![0]!) || cmp(a.verbs.join(), b.verbs.join()));
+  const named = (r: PolicyRule): number => ((r.resourceNames ?? []).length ? 1 : 0);
+  return [...merged.values()].sort((a, b) => cmp(a.apiGroups![0]!, b.apiGroups![0]!) || cmp(a.resources![0]!, b.resources![0]!) || named(a) - named(b) || cmp(a.verbs.join(), b.verbs.join()));
 }
 
 export interface LeastPrivilegeTarget {

@@ -35,7 +35,7 @@ export async function kubectlOk(cp: ControlPlane, args: string[], input?: string
  * A user identity (client certificate) bound to the rbac-requirements ClusterRole, optionally with some
  * resources removed, so tests run the scan with exactly that role.
  */
-export async function identityWithRequiredRole(cp: ControlPlane, opts: { secretsMetadata?: boolean; without?: string[] } = {}): Promise<{ user: string; kubeconfig: string }> {
+export async function identityWithRequiredRole(cp: ControlPlane, opts: { secretsMetadata?: boolean; without?: string[]; serviceAccount?: { namespace: string; name: string } } = {}): Promise<{ user: string; kubeconfig: string }> {
   const id = Math.random().toString(36).slice(2, 10);
   const user = `ksa-reader-${id}`;
   const role = requiredClusterRole({ secretsMetadata: opts.secretsMetadata ?? false, name: user }) as { rules: { resources: string[] }[] };
@@ -46,11 +46,11 @@ export async function identityWithRequiredRole(cp: ControlPlane, opts: { secrets
     kind: 'ClusterRoleBinding',
     metadata: { name: user },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: user },
-    subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user }],
+    subjects: [opts.serviceAccount ? { kind: 'ServiceAccount', ...opts.serviceAccount } : { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user }],
   };
   await kubectlOk(cp, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [role, binding] }));
-  const kubeconfig = await cp.kubeconfigFor({ user });
-  return { user, kubeconfig };
+  const kubeconfig = await cp.kubeconfigFor(opts.serviceAccount ? { serviceAccount: opts.serviceAccount } : { user });
+  return { user: opts.serviceAccount ? `system:serviceaccount:${opts.serviceAccount.namespace}:${opts.serviceAccount.name}` : user, kubeconfig };
 }
 
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'PriorityClass', 'StorageClass', 'PersistentVolume', 'APIService']);

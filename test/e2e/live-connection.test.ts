@@ -1,0 +1,122 @@
+// Connection paths against the real API server: exec credential plugin, in-cluster service account files,
+// bearer token, proxy-url through an HTTP CONNECT proxy, insecure-skip-tls-verify, and TLS failures.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { sharedControlPlane, uniqueNamespace, type ControlPlane } from '../helpers/control-plane.ts';
+import { readCluster, loadKubeConfig } from '../../src/sources/cluster/index.ts';
+import { CollectingSink } from '../../src/sources/cluster/snapshot.ts';
+import { UserError } from '../../src/cli/exit-codes.ts';
+import { captureIO, identityWithRequiredRole, kubectlOk } from '../sources/cluster/live-helpers.ts';
+
+let cp: ControlPlane;
+let ns: string;
+let dir: string;
+let server: string;
+let caB64: string;
+let token: string;
+
+before(async () => {
+  cp = await sharedControlPlane();
+  ns = uniqueNamespace('conn');
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksa-conn-'));
+  await kubectlOk(cp, ['create', 'namespace', ns]);
+  await kubectlOk(cp, ['create', 'serviceaccount', 'auditor', '-n', ns]);
+  await identityWithRequiredRole(cp, { serviceAccount: { namespace: ns, name: 'auditor' } });
+  token = await cp.tokenFor(ns, 'auditor');
+  server = cp.server;
+  caB64 = fs.readFileSync(cp.caFile).toString('base64');
+});
+
+function kubeconfig(name: string, cluster: Record<string, unknown>, user: Record<string, unknown>): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, JSON.stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'c', clusters: [{ name: 'c', cluster: { server, ...cluster } }], users: [{ name: 'u', user }], contexts: [{ name: 'c', context: { cluster: 'c', user: 'u', namespace: ns } }] }));
+  return p;
+}
+
+async function readOk(opts: Parameters<typeof readCluster>[0], env: NodeJS.ProcessEnv = {}) {
+  const sink = new CollectingSink();
+  const result = await readCluster({ quiet: true, namespace: ns, ...opts }, sink, captureIO(env));
+  assert.deepEqual(result.gaps, [], 'the auditor SA holds the rbac-requirements role');
+  assert.ok(sink.objects.some((o) => o.kind === 'ServiceAccount' && o.metadata?.name === 'auditor'));
+  return result;
+}
+
+test('bearer token from the kubeconfig', { timeout: 60_000 }, async () => {
+  await readOk({ kubeconfig: kubeconfig('token', { 'certificate-authority-data': caB64 }, { token }) });
+});
+
+test('exec credential plugin: the real server accepts the token it prints; KUBERNETES_EXEC_INFO is set', { timeout: 60_000 }, async () => {
+  const tokenFile = path.join(dir, 'plugin-token');
+  fs.writeFileSync(tokenFile, token);
+  const plugin = path.join(dir, 'plugin.sh');
+  fs.writeFileSync(plugin, `#!/bin/sh\necho "$KUBERNETES_EXEC_INFO" > "${dir}/info.json"\nprintf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat ${tokenFile})"\n`, { mode: 0o755 });
+  await readOk({ kubeconfig: kubeconfig('exec', { 'certificate-authority-data': caB64 }, { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: plugin } }) });
+  const info = JSON.parse(fs.readFileSync(path.join(dir, 'info.json'), 'utf8'));
+  assert.deepEqual(info, { apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', spec: { interactive: false } });
+});
+
+test('in-cluster: KUBERNETES_SERVICE_HOST/PORT plus the service-account files, no kubeconfig', { timeout: 60_000 }, async () => {
+  const sa = path.join(dir, 'sa');
+  fs.mkdirSync(sa);
+  fs.writeFileSync(path.join(sa, 'token'), token);
+  fs.copyFileSync(cp.caFile, path.join(sa, 'ca.crt'));
+  fs.writeFileSync(path.join(sa, 'namespace'), ns);
+  const u = new URL(server);
+  const env = { HOME: path.join(dir, 'nohome'), KUBERNETES_SERVICE_HOST: u.hostname, KUBERNETES_SERVICE_PORT: u.port };
+  const r = await readOk({ inClusterRoot: sa }, env);
+  assert.equal(r.context, 'in-cluster');
+});
+
+test('proxy-url: requests go through an HTTP CONNECT proxy', { timeout: 60_000 }, async () => {
+  const connects: string[] = [];
+  const proxy = net.createServer((client) => {
+    client.once('data', (head) => {
+      const m = /^CONNECT ([^ ]+) HTTP/.exec(head.toString());
+      if (!m) return client.destroy();
+      connects.push(m[1]!);
+      const [host, port] = m[1]!.split(':');
+      const upstream = net.connect(Number(port), host!, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  try {
+    const port = (proxy.address() as net.AddressInfo).port;
+    await readOk({ kubeconfig: kubeconfig('proxy', { 'certificate-authority-data': caB64, 'proxy-url': `http://127.0.0.1:${port}` }, { token }) });
+    assert.ok(connects.length >= 1);
+    assert.ok(connects.every((c) => c === new URL(server).host));
+  } finally {
+    proxy.close();
+  }
+});
+
+test('TLS: an unknown CA is a one-line exit-5 error; insecure-skip-tls-verify connects', { timeout: 60_000 }, async () => {
+  const noCa = kubeconfig('noca', {}, { token });
+  await assert.rejects(readCluster({ kubeconfig: noCa, quiet: true }, new CollectingSink(), captureIO()), (e: unknown) => e instanceof UserError && e.exitCode === 5 && /TLS verification of https:\/\/127\.0\.0\.1:\d+ \(context c\) failed/.test(e.message));
+  await readOk({ kubeconfig: kubeconfig('insecure', { 'insecure-skip-tls-verify': true }, { token }) });
+});
+
+test('rejected credentials: 401 is exit 5 naming the context and user, token never printed', { timeout: 60_000 }, async () => {
+  const bad = kubeconfig('bad', { 'certificate-authority-data': caB64 }, { token: 'not-a-valid-token-SECRET' });
+  await assert.rejects(readCluster({ kubeconfig: bad, quiet: true }, new CollectingSink(), captureIO()), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.equal(e.exitCode, 5);
+    assert.match(e.message, /rejected the credentials of user "u" \(401 Unauthorized\)/);
+    assert.doesNotMatch(e.message, /SECRET/);
+    return true;
+  });
+  assert.equal(loadKubeConfig({ kubeconfig: bad }).contextName, 'c');
+});
+
+after(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -15,7 +15,7 @@ export const defaultServiceAccountToken: Rule = {
     'If the pod does not call the Kubernetes API, set `automountServiceAccountToken: false` in the pod template. If it does, give it a ' +
     'dedicated ServiceAccount with only the permissions it needs (`kube-sa-audit fix` plans both).',
   check(ctx) {
-    return eachWorkload(ctx, (r) => {
+    return eachWorkload(ctx, (r, w) => {
       if (r.serviceAccount !== 'default') return undefined;
       const own = r.token.sources.filter((s) => (s.kind === 'automount' || s.kind === 'projected') && s.apiAudience === true && s.containers.length > 0);
       if (!own.length) return undefined;
@@ -24,7 +24,7 @@ export const defaultServiceAccountToken: Rule = {
         rule: 'token-default-service-account',
         severity: ('medium' as const),
         resource: resourceOf(r),
-        message: `${nameOf(r)} mounts an API token of ServiceAccount ${r.namespace}/default into ${containers.join(', ')} (${r.token.automount.decidedBy === 'pod' ? 'the pod template turns automount on' : r.token.automount.decidedBy === 'serviceaccount' ? 'the default ServiceAccount turns automount on' : 'automount is on by default'})`,
+        message: `${nameOf(r)} mounts an API token of ServiceAccount ${r.namespace}/default into ${containers.join(', ')} (${w.alreadyAdmitted ? 'as admitted: it has the injected volume' : r.token.automount.decidedBy === 'pod' ? 'the pod template turns automount on' : r.token.automount.decidedBy === 'serviceaccount' ? 'the default ServiceAccount turns automount on' : 'automount is on by default'})`,
         location: r.token.automount.decidedBy === 'pod' ? (r.token.automount.podLocation ?? r.location) : r.location,
         details: { containers, sources: own.map((s) => s.kind) },
       };

@@ -21,8 +21,9 @@ fi
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 stamp_ok() {
-  [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/etcd" ] &&
+  [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/kubectl" ] && [ -x "$OUT/etcd" ] &&
     "$OUT/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION" &&
+    "$OUT/kubectl" version --client 2>/dev/null | grep -qx "Client Version: $K8S_VERSION" &&
     [ "$(cat "$OUT/etcd.version" 2>/dev/null)" = "$ETCD_VERSION" ]
 }
 
@@ -41,9 +42,11 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   LDX="$LDX -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z -X $pkg.gitCommit=0000000000000000000000000000000000000000"
 done
 
-echo "building kube-apiserver and kube-controller-manager $K8S_VERSION into $OUT (first time: 15-30 min on 2 cores)" >&2
+# kubectl of the same release: the tests drive the server with it, and a machine's own kubectl (if any)
+# may be several minors away from the server.
+echo "building kube-apiserver, kube-controller-manager and kubectl $K8S_VERSION into $OUT (first time: ~15-20 min on 2 cores)" >&2
 ( cd "$HERE/go/kube" && go build -trimpath -ldflags "-s -w $LDX" -o "$OUT/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager )
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl )
 echo "building etcd $ETCD_VERSION" >&2
 ( cd "$HERE/go/etcd" && go build -trimpath -ldflags "-s -w" -o "$OUT/etcd" go.etcd.io/etcd/server/v3 )
 echo "$ETCD_VERSION" > "$OUT/etcd.version"

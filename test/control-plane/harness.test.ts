@@ -129,10 +129,10 @@ test("stop() kills exactly the processes it started and removes its directory", 
   assert.equal((await ok(await sharedControlPlane(), ["get", "--raw", "/readyz"])).trim(), "ok");
 });
 
+// Running = present in /proc and not a zombie (an exited child this process has not reaped yet).
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2] !== "Z";
   } catch {
     return false;
   }

@@ -83,6 +83,8 @@ test('429 with Retry-After, 500, drops, cut bodies, slow answers and an expired 
   const podReqs = proxy.log.filter((r) => r.path.endsWith('/pods'));
   assert.ok(podReqs.length >= 2 && podReqs[0]!.fault === 'status');
   assert.equal(got.stats.byResource.pods?.items, 3);
+  assert.ok(proxy.maxInFlight() <= 2, `at most two lists in flight, saw ${proxy.maxInFlight()}`);
+  assert.ok(proxy.maxInFlight() >= 2, 'lists do run in parallel');
   assert.ok(got.ms >= 1_000);
 });
 

@@ -40,6 +40,8 @@ export interface FaultProxy {
   /** Every request the proxy saw, with the fault applied (if any). */
   log: (ProxiedRequest & { fault?: Fault['kind'] })[];
   setPlan(plan: FaultProxyOptions['plan']): void;
+  /** Most requests the proxy held open at the same time (client concurrency). */
+  maxInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -54,7 +56,17 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   let plan = opts.plan;
   let n = 0;
   const log: FaultProxy['log'] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = http.createServer((req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    let counted = true;
+    const done = () => {
+      if (counted) inFlight--;
+      counted = false;
+    };
+    res.on('close', done);
     const u = new URL(req.url ?? '/', 'http://proxy');
     const pr: ProxiedRequest = { n: ++n, method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers };
     const fault = plan?.(pr);
@@ -113,6 +125,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     setPlan: (p) => {
       plan = p;
     },
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

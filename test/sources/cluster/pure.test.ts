@@ -92,3 +92,31 @@ test('snapshot head round-trips version, gaps and completeness', () => {
   assert.equal(info.completeServiceAccounts, true);
   assert.equal(snapshotInfo({ apiVersion: 'v1', kind: 'List', items: [] }), undefined);
 });
+
+test('progress: on a TTY stderr only, silent when piped or with -q', async () => {
+  const { makeProgress } = await import('../../../src/sources/cluster/progress.ts');
+  const { PassThrough } = await import('node:stream');
+  const mk = (tty: boolean) => {
+    const s = Object.assign(new PassThrough(), { isTTY: tty });
+    let out = '';
+    s.on('data', (b) => (out += b));
+    return { s, out: () => out };
+  };
+  const tty = mk(true);
+  const p = makeProgress(tty.s, false);
+  p.listing('pods');
+  p.page('pods', 500, 1);
+  p.done('pods', 742, 2);
+  p.retry('roles', 'HTTP 429', 1000, 1);
+  assert.match(tty.out(), /listing pods… 500 so far \(page 1\)/);
+  assert.match(tty.out(), /pods: 742 \(2 pages\)\n/);
+  assert.match(tty.out(), /roles: HTTP 429; retry 1 in 1\.0s/);
+  for (const [t, q] of [[false, false], [true, true]] as const) {
+    const x = mk(t);
+    const s = makeProgress(x.s, q);
+    s.listing('pods');
+    s.done('pods', 1, 1);
+    s.finish('done');
+    assert.equal(x.out(), '');
+  }
+});

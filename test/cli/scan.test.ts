@@ -1,0 +1,162 @@
+// The `scan` command end to end through the CLI: exit codes, stdout purity, one-line input errors.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PassThrough } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import { main } from '../../src/cli/main.ts';
+import type { CliIO } from '../../src/cli/io.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const EXAMPLES = join(ROOT, 'examples');
+
+function fakeIO(stdinText = '', env: NodeJS.ProcessEnv = {}): { io: CliIO; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = new PassThrough();
+  stdin.end(stdinText);
+  let o = '';
+  let e = '';
+  stdout.on('data', (c) => (o += c));
+  stderr.on('data', (c) => (e += c));
+  return { io: { stdin, stdout, stderr, env, cwd: ROOT, invokedAs: 'kube-sa-audit' }, out: () => o, err: () => e };
+}
+
+async function scan(args: string[], stdinText = ''): Promise<{ code: number; out: string; err: string }> {
+  const f = fakeIO(stdinText);
+  const code = await main(['scan', ...args], { io: f.io });
+  await new Promise((r) => setImmediate(r));
+  return { code, out: f.out(), err: f.err() };
+}
+
+function tmp(files: Record<string, string | Buffer>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ksa-cli-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+const CLEAN = `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: shop}
+automountServiceAccountToken: false
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      serviceAccountName: web
+      containers: [{name: web, image: nginx}]
+`;
+
+const DEFAULT_SA = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers: [{name: web, image: nginx}]
+`;
+
+describe('exit codes', () => {
+  test('0: nothing at or above --fail-on', async () => {
+    const dir = tmp({ 'a.yaml': CLEAN });
+    const r = await scan(['-f', dir]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /NAMESPACE shop/);
+    assert.match(r.out, /Deployment\/web\s+0\s+web\s+no/);
+  });
+  test('1: a finding at or above --fail-on; 0 with a higher threshold or none', async () => {
+    const dir = tmp({ 'a.yaml': DEFAULT_SA });
+    assert.equal((await scan(['-f', dir, '--fail-on', 'medium'])).code, 1, 'token-default-service-account is medium');
+    assert.equal((await scan(['-f', dir, '--fail-on', 'critical'])).code, 0);
+    assert.equal((await scan(['-f', dir, '--fail-on', 'none'])).code, 0);
+  });
+  test('2: usage errors, one line, no stack', async () => {
+    for (const args of [['--bogus'], ['-o', 'xml'], ['--fail-on', 'severe'], ['-f', '-', '-f', '-'], ['--min-window', 'soon']]) {
+      const r = await scan(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+      assert.doesNotMatch(r.err, /\n\s+at /);
+    }
+  });
+  test('3: unreadable input, while the other files are still scanned', async () => {
+    const dir = tmp({
+      'good.yaml': DEFAULT_SA,
+      'broken.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: x\n  bad: [\n',
+      'types.json': JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'typed', namespace: 'shop' }, spec: { automountServiceAccountToken: 'yes', containers: [{ name: 'c' }] } }, null, 2),
+      'binary.yaml': Buffer.from([0x00, 0x01, 0xff, 0xfe, 0x00, 0x9c, 0x00, 0x00]),
+      'bomb.yaml': 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n',
+    });
+    const r = await scan(['-f', dir, '-o', 'json']);
+    assert.equal(r.code, 3, r.err);
+    const result = JSON.parse(r.out);
+    assert.ok(result.workloads.some((w: { name: string }) => w.name === 'web'), 'the good file was scanned');
+    const errLines = r.err.trim().split('\n').filter((l) => !l.startsWith('scanned '));
+    for (const f of ['broken.yaml', 'types.json', 'binary.yaml', 'bomb.yaml']) {
+      const line = errLines.find((l) => l.includes(f));
+      assert.ok(line, `an error line for ${f} in:\n${r.err}`);
+      assert.match(line!, new RegExp(`${f.replace('.', '\\.')}:\\d+: `), `file:line for ${f}: ${line}`);
+    }
+    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+    const typed = result.workloads.find((w: { name: string }) => w.name === 'typed');
+    assert.equal(typed?.token.mounted, 'unknown');
+  });
+});
+
+describe('output', () => {
+  test('-o json keeps stdout pure JSON (problems and summary on stderr)', async () => {
+    const r = await scan(['-f', EXAMPLES, '-o', 'json']);
+    const parsed = JSON.parse(r.out);
+    assert.ok(Array.isArray(parsed.workloads) && parsed.workloads.length > 10);
+    assert.match(r.err, /scanned \d+ workloads/);
+  });
+  test('-f - reads stdin; --format is an alias of -o', async () => {
+    const r = await scan(['-f', '-', '--format', 'yaml'], DEFAULT_SA);
+    assert.match(r.out, /name: web/);
+    assert.match(r.out, /rule: token-default-service-account/);
+  });
+  test('--help prints usage with every flag and exits 0', async () => {
+    const r = await scan(['--help']);
+    assert.equal(r.code, 0);
+    for (const flag of ['--filename', '--output', '--fail-on', '--audit-log', '--min-window', '--pod-templates', '--kubeconfig', '--context', '--namespace', '--all-namespaces', '--selector', '--quiet']) assert.ok(r.out.includes(flag), flag);
+  });
+  test('the table has colour only on a TTY without NO_COLOR', async () => {
+    const dir = tmp({ 'a.yaml': DEFAULT_SA });
+    const plain = await scan(['-f', dir]);
+    assert.doesNotMatch(plain.out, /\u001b\[/);
+    for (const [env, coloured] of [[{}, true], [{ NO_COLOR: '1' }, false]] as const) {
+      const f = fakeIO('', { ...env });
+      (f.io.stdout as { isTTY?: boolean }).isTTY = true;
+      await main(['scan', '-f', dir], { io: f.io });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(/\u001b\[/.test(f.out()), coloured, JSON.stringify(env));
+    }
+  });
+});
+
+test('the real binary: npm start scans the example cluster; -o json on stdout parses; no stack traces', () => {
+  const node = process.execPath;
+  const start = spawnSync(node, [join(ROOT, 'scripts', 'start.ts')], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(start.status, 0, start.stderr);
+  assert.match(start.stdout, /NAMESPACE shop/);
+  const json = spawnSync(node, [join(ROOT, 'bin', 'kube-sa-audit.js'), 'scan', '-f', join(EXAMPLES, 'shop'), '-o', 'json'], { cwd: ROOT, encoding: 'utf8' });
+  assert.doesNotThrow(() => JSON.parse(json.stdout));
+  const missing = spawnSync(node, [join(ROOT, 'bin', 'kube-sa-audit.js'), 'scan', '-f', '/nonexistent/path.yaml'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(missing.status, 3, missing.stderr);
+  assert.match(missing.stderr, /\/nonexistent\/path\.yaml/);
+  assert.doesNotMatch(missing.stderr, /\n\s+at /);
+});
+
+test('README lists every rule id and its generated table is current', async () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const { RULES } = await import('../../src/rules/index.ts');
+  for (const r of RULES) assert.ok(readme.includes(`\`${r.id}\``), `README lists ${r.id}`);
+  const { withRulesTable } = await import('../../scripts/readme-rules.ts');
+  assert.equal(withRulesTable(readme), readme, 'run `node scripts/readme-rules.ts`');
+  for (const h of ['### scan', '## Exit codes', '## What each finding means', 'npm install && npm start', 'npm test']) assert.ok(readme.includes(h), h);
+});

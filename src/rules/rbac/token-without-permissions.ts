@@ -1,0 +1,35 @@
+// A token mounted into a workload whose ServiceAccount can do nothing beyond the defaults every authenticated
+// identity has: turning the token off cannot break an API call that would have succeeded. The common advice
+// "it probably doesn't need it", made precise by the RBAC engine.
+import type { Finding, Rule } from '../../analysis/types.ts';
+import { rbacAnalysisOf } from '../../rbac/index.ts';
+
+export const RULE_ID = 'rbac-token-without-permissions';
+
+export const tokenWithoutPermissions: Rule = {
+  id: RULE_ID,
+  severity: 'low',
+  title: 'Token mounted but its ServiceAccount has no permissions: safe to turn off',
+  explanation:
+    'The workload mounts a service-account token, but RBAC gives its ServiceAccount nothing beyond the built-in defaults every ' +
+    'authenticated identity gets (self access reviews, discovery, health and version endpoints). Removing the token cannot make an API call ' +
+    'fail that would have succeeded, and it takes a credential away from anything that compromises the pod.',
+  remediation: 'Set automountServiceAccountToken: false on the pod template (or on the ServiceAccount if no pod using it needs a token).',
+  check(ctx) {
+    const rbac = rbacAnalysisOf(ctx);
+    if (!rbac) return [];
+    const out: Finding[] = [];
+    ctx.workloads.forEach((r, i) => {
+      if (r.token.mounted !== true || r.token.apiAccess === false || !r.permissions?.onlyDefaults) return;
+      out.push({
+        rule: RULE_ID,
+        severity: 'low',
+        resource: { kind: r.kind, namespace: r.namespace, name: r.name },
+        message: `${r.kind} ${r.namespace}/${r.name} mounts a token of ServiceAccount ${r.namespace}/${r.serviceAccount}, which has no permissions beyond the defaults (${rbac.defaultBindings.join(', ')}): safe to turn off`,
+        location: ctx.workloadObjects[i]?.location ?? r.location,
+        details: { serviceAccount: r.serviceAccount, pods: r.pods, defaults: rbac.defaultBindings },
+      });
+    });
+    return out;
+  },
+};

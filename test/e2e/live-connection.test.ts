@@ -120,3 +120,19 @@ test('rejected credentials: 401 is exit 5 naming the context and user, token nev
 after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('impersonation from the kubeconfig (as, as-groups): every group is sent as its own header', { timeout: 60_000 }, async () => {
+  const { parse } = await import('yaml');
+  const admin = parse(fs.readFileSync(cp.kubeconfig, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+  const group = `ksa-group-${Math.random().toString(36).slice(2, 8)}`;
+  const { requiredClusterRole } = await import('../../src/sources/cluster/resources.ts');
+  const role = requiredClusterRole({ name: group });
+  await kubectlOk(cp, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [role, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: group }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: group }, subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: group }] }] }));
+  const user = { ...admin.users[0]!.user, as: 'ksa-impersonated', 'as-groups': ['ksa-unbound-group', group] };
+  // Only the second group is bound: a joined "a, b" header would match neither and every list would be forbidden.
+  await readOk({ kubeconfig: kubeconfig('impersonate', { 'certificate-authority-data': caB64 }, user) });
+  const nogroup = { ...admin.users[0]!.user, as: 'ksa-impersonated' };
+  const sink = new CollectingSink();
+  const r = await readCluster({ kubeconfig: kubeconfig('impersonate-nogroup', { 'certificate-authority-data': caB64 }, nogroup), quiet: true, namespace: ns }, sink, captureIO());
+  assert.ok(r.gaps.length >= 10, 'without the group the impersonated user can read nothing');
+});

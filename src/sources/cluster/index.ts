@@ -143,7 +143,6 @@ export async function readCluster(opts: ClusterOptions, sink: InventorySink, io:
   const progress = makeProgress(io.stderr, opts.quiet ?? false);
   const creds = new CredentialSource(conn, { env: io.env, stdinIsTTY: !!io.stdin.isTTY, stderr: io.stderr });
   let retries = 0;
-  let currentResource = '';
   const policy: Partial<RequestPolicy> = { ...opts.retry };
   if (opts.requestTimeoutMs !== undefined) policy.timeoutMs = opts.requestTimeoutMs;
   const client = new KubeClient(conn, creds, {
@@ -152,7 +151,7 @@ export async function readCluster(opts: ClusterOptions, sink: InventorySink, io:
     maxSockets: Math.max(2, opts.concurrency ?? 2),
     onRetry: (e) => {
       retries++;
-      progress.retry(currentResource || e.path.split('?')[0]!, e.cause, e.delayMs, e.attempt);
+      progress.retry(e.path.split('?')[0]!.split('/').pop() ?? e.path, e.cause, e.delayMs, e.attempt);
     },
   });
   const stats = { byResource: {} as Record<string, ResourceStats>, requests: 0, retries: 0, bytes: 0 };
@@ -192,7 +191,6 @@ export async function readCluster(opts: ClusterOptions, sink: InventorySink, io:
         st.status = 'skipped';
         return;
       }
-      currentResource = r.resource;
       progress.listing(r.resource);
       // -n: a namespace is read as the single object (get), the collection otherwise.
       if (r.resource === 'namespaces' && opts.namespace) {
@@ -206,7 +204,7 @@ export async function readCluster(opts: ClusterOptions, sink: InventorySink, io:
           st.items = 1;
           st.pages = 1;
         } catch (err) {
-          if (err instanceof ApiError && err.status === 404) throw new UserError(`namespace "${opts.namespace}" not found on ${where}`, EXIT.CLUSTER_UNAVAILABLE);
+          if (err instanceof ApiError && err.status === 404) throw new UserError(`namespace "${opts.namespace}" not found on ${where}`, EXIT.USAGE);
           if (err instanceof ApiError && err.status === 403) recordGap(r, st, err);
           else fatal(err, `reading namespace ${opts.namespace}`);
         }

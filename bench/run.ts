@@ -27,7 +27,13 @@ export interface Measurement {
   sysS: number | null;
   rssMB: number | null;
   exit: number | null;
+  /** 1-minute load average when the run started: other processes on the shared machine skew wall time. */
+  load1?: number;
   note?: string;
+}
+
+function load1(): number | undefined {
+  try { return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]); } catch { return undefined; }
 }
 
 /** Parses GNU time's `-v` report. */
@@ -56,6 +62,7 @@ export function measure(label: string, input: string, cmd: string, args: string[
   const devnull = openSync('/dev/null', 'w');
   const shown = [cmd, ...args].map((a) => /[\s"'|\\$]/.test(a) ? `'${a.replaceAll("'", "'\\''")}'` : a).join(' ');
   process.stderr.write(`  … ${label}: ${shown.length > 160 ? shown.slice(0, 157) + '...' : shown}\n`);
+  const load = load1();
   try {
     const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], {
       stdio: ['ignore', devnull, 'pipe'], cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, maxBuffer: 256 << 20, encoding: 'utf8',
@@ -64,6 +71,7 @@ export function measure(label: string, input: string, cmd: string, args: string[
     const t = parseTimeV(stderr);
     if (!t) return { label, input, command: shown, wallS: null, userS: null, sysS: null, rssMB: null, exit: r.status, note: `could not run: ${r.error?.message ?? lastLines(stderr, 3)}` };
     const m: Measurement = { label, input, command: shown, wallS: t.wallS, userS: t.userS, sysS: t.sysS, rssMB: t.rssMB, exit: t.exit };
+    if (load !== undefined) m.load1 = load;
     if (!okExit.includes(t.exit)) {
       m.note = `exit ${t.exit}: ${lastLines(stderr, 3)}`;
     }
@@ -180,12 +188,16 @@ function phases(input: string, file: string): Measurement & { phases?: Record<st
 const fmt = (x: number | null | undefined, d = 1) => x === null || x === undefined ? '–' : x.toFixed(d);
 
 function table(rows: Measurement[]): string {
-  const out = ['| Input | Contender | Wall s | CPU s (user+sys) | Peak RSS MB | Note |', '|---|---|---:|---:|---:|---|'];
+  const out = ['| Input | Contender | Wall s | CPU s (user+sys) | Peak RSS MB | Load (1 min) at start | Note |', '|---|---|---:|---:|---:|---:|---|'];
   for (const r of rows) {
-    out.push(`| ${r.input} | ${r.label} | ${fmt(r.wallS, 2)} | ${r.userS === null ? '–' : fmt((r.userS ?? 0) + (r.sysS ?? 0), 2)} | ${fmt(r.rssMB, 0)} | ${r.note ?? ''} |`);
+    out.push(`| ${r.input} | ${r.label} | ${fmt(r.wallS, 2)} | ${r.userS === null ? '–' : fmt((r.userS ?? 0) + (r.sysS ?? 0), 2)} | ${fmt(r.rssMB, 0)} | ${fmt(r.load1, 1)} | ${r.note ?? ''} |`);
   }
   return out.join('\n');
 }
+
+const cpu = (m: Measurement) => (m.userS ?? 0) + (m.sysS ?? 0);
+/** CPU time is less sensitive than wall time to other load on a shared machine. */
+const cpuRatio = (a: Measurement, b: Measurement) => `${fmt(cpu(a), 2)} s vs ${fmt(cpu(b), 2)} s = ${(cpu(a) / cpu(b)).toFixed(3)} ×`;
 
 interface Target { name: string; value: string; target: string; met: boolean | null; detail: string }
 
@@ -196,11 +208,11 @@ export function targets(byKey: Map<string, Measurement>, phase?: Record<string, 
   const s4 = get('T4/scan'), j4 = get('T4/jq'), s2 = get('T2/scan'), p2 = get('T2/parse');
   const r1 = failed(s4) || failed(j4) ? null : ratio(s4!.wallS, j4!.wallS);
   t.push({ name: 'T4 scan wall ≤ 0.2 × jq wall', value: r1 === null ? 'n/a' : `${r1.toFixed(3)} ×`, target: '≤ 0.200 ×', met: r1 === null ? null : r1 <= 0.2,
-    detail: r1 === null ? 'missing measurement' : `${fmt(s4!.wallS, 2)} s vs ${fmt(j4!.wallS, 2)} s` });
+    detail: r1 === null ? 'missing measurement' : `${fmt(s4!.wallS, 2)} s vs ${fmt(j4!.wallS, 2)} s; CPU ${cpuRatio(s4!, j4!)}` });
   t.push({ name: 'T4 scan peak RSS ≤ 500 MB', value: failed(s4) ? 'n/a' : `${fmt(s4!.rssMB, 0)} MB`, target: '≤ 500 MB', met: failed(s4) ? null : s4!.rssMB! <= 500, detail: '' });
   const r2 = failed(s2) || failed(p2) ? null : ratio(s2!.wallS, p2!.wallS);
   t.push({ name: 'T2 scan wall ≤ 1.0 × bare JSON.parse', value: r2 === null ? 'n/a' : `${r2.toFixed(2)} ×`, target: '≤ 1.00 ×', met: r2 === null ? null : r2 <= 1,
-    detail: r2 === null ? 'missing measurement' : `${fmt(s2!.wallS, 2)} s vs ${fmt(p2!.wallS, 2)} s` });
+    detail: r2 === null ? 'missing measurement' : `${fmt(s2!.wallS, 2)} s vs ${fmt(p2!.wallS, 2)} s; CPU ${cpuRatio(s2!, p2!)}` });
   const r3 = failed(s4) || failed(s2) ? null : ratio(s4!.rssMB, s2!.rssMB);
   t.push({ name: 'RSS(T4) ≤ 1.5 × RSS(T2)', value: r3 === null ? 'n/a' : `${r3.toFixed(2)} ×`, target: '≤ 1.50 ×', met: r3 === null ? null : r3 <= 1.5,
     detail: r3 === null ? '' : `${fmt(s4!.rssMB, 0)} MB vs ${fmt(s2!.rssMB, 0)} MB` });
@@ -234,7 +246,7 @@ function targetTable(ts: Target[]): string {
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     data: { type: 'string', default: existsSync('/tmp/ksa-bench/README') ? '/tmp/ksa-bench' : join(ROOT, 'bench', 'out') },
-    tiers: { type: 'string', default: 'T2,T4' },
+    tiers: { type: 'string', default: 'T0,T2,T4' },
     skip: { type: 'string', default: '' },
     json: { type: 'string' },
     md: { type: 'string' },

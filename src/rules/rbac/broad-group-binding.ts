@@ -49,7 +49,8 @@ export const broadGroupBinding: Rule = {
         const judged = judgeGrant(rbac, g);
         if (judged.onlyDefaults) continue;
         let severity = maxSeverity([judged.severity, 'medium']);
-        if (s.name === 'system:unauthenticated' || s.name === 'system:authenticated' || s.name === 'system:serviceaccounts') severity = shiftSeverity(severity, +1);
+        // Dangerous grants to everyone (not one namespace's service accounts) are a step worse.
+        if (judged.dangerous.length > 0 && (s.name === 'system:unauthenticated' || s.name === 'system:authenticated' || s.name === 'system:serviceaccounts')) severity = shiftSeverity(severity, +1);
         const grants = judged.dangerous.length > 0 ? `dangerous permissions: ${judged.dangerous.map((d) => d.id).join(', ')}` : judged.lines.slice(0, 3).join('; ');
         out.push({
           rule: RULE_ID,

@@ -219,8 +219,10 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
   // Dedicated service accounts first: members that move off `default` no longer hold `default` back.
   if (opts.dedicatedSa) {
     for (const [key, members] of groups) {
-      const [namespace, name] = [members[0]!.report.namespace, members[0]!.report.serviceAccount];
-      if (name !== 'default') continue;
+      if (members.length === 0) continue;
+      const namespace = members[0]!.report.namespace;
+      // The key, not the report: a moved member's report still names `default`.
+      if (key !== serviceAccountKey(namespace, 'default')) continue;
       for (const m of [...members]) {
         const keeps = m.intent === 'keep' || (m.intent === 'frozen' && m.report.token.needed === 'unknown' && !m.typeError);
         if (!keeps || m.automountNow === false) continue;

@@ -244,6 +244,13 @@ export async function applyAuditEvidence(inventory: Inventory, reports: Workload
     ...(opts.onlyInventoryServiceAccounts === false ? {} : { wantServiceAccount: (s: string) => wanted.has(s) }),
   });
   const window = windowOf(stats, minWindowDays, opts);
+  // The audit logs are an input like the manifests: their problems go where the scan reports input problems
+  // (printed as file:line, exit code 3 for an unreadable file).
+  for (const p of stats.problems) inventory.problems.push(p);
+  const shown = stats.problems.filter((p) => p.level === 'warning').length;
+  if (stats.malformed > shown) {
+    inventory.problems.push({ file: stats.files.join(', '), line: 0, message: `${stats.malformed} malformed audit-log lines in total (the first ${shown} are listed)`, level: 'warning' });
+  }
 
   // ---- attribution ----
   const byWorkload: PrincipalStats[][] = reports.map(() => []);

@@ -110,6 +110,17 @@ test('legacy token requests are attributed to the service account only, and only
   assert.equal(sa1.withoutPod.legacyTokenCalls, 1);
 });
 
+test('malformed audit-log lines become input warnings with file:line, and a total past the cap', async () => {
+  const w = workload('Deployment', 'team', 'app', 'app');
+  const inv = inventory([w]);
+  const f = log([...background(60), ...Array.from({ length: 25 }, () => 'garbage')]);
+  const s = await applyAuditEvidence(inv, [report(w)], { paths: [f], now });
+  assert.equal(s.inputs.malformed, 25);
+  assert.equal(inv.problems.length, 21);
+  assert.deepEqual(inv.problems[0], { file: f, line: 4, message: 'not valid JSON (Unexpected token \'g\', "garbage" is not valid JSON)', level: 'warning' });
+  assert.match(inv.problems[20]!.message, /25 malformed audit-log lines in total \(the first 20 are listed\)/);
+});
+
 test('legacy-token-last-used label counts as evidence of use', async () => {
   const w = workload('Deployment', 'ci', 'runner', 'builder');
   const r = [report(w, { sources: [{ kind: 'legacy-secret', secret: 'builder-token', apiAudience: true, containers: ['c'], detail: 'secret volume' }] })];
@@ -166,9 +177,11 @@ test('fewer API servers\' identity leases than --api-servers: unknown; unreadabl
   assert.match(r[0]!.token.neededReason, /identity leases of 1 API server\(s\) .* runs 2/);
   assert.deepEqual(s.apiServers.identityLeases, ['apiserver-abc']);
   const r2 = [report(idle)];
-  await applyAuditEvidence(inventory([idle]), r2, { paths: [f, join(dir, 'missing.log')], now });
+  const inv2 = inventory([idle]);
+  await applyAuditEvidence(inv2, r2, { paths: [f, join(dir, 'missing.log')], now });
   assert.equal(r2[0]!.token.needed, 'unknown');
   assert.match(r2[0]!.token.neededReason, /missing\.log could not be read/);
+  assert.deepEqual(inv2.problems.map((p) => [p.file, p.level]), [[join(dir, 'missing.log'), 'error']], 'reported as an input problem (exit code 3)');
 });
 
 test('shared service account with different needs: split suggested, dedicated subjects in the roles', async () => {

@@ -20,10 +20,14 @@ fi
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 
+# Outputs are captured before matching: `cmd | grep -q` under pipefail fails at random when grep exits
+# early and the writer gets SIGPIPE.
 stamp_ok() {
-  [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/kubectl" ] && [ -x "$OUT/etcd" ] &&
-    "$OUT/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION" &&
-    "$OUT/kubectl" version --client 2>/dev/null | grep -qx "Client Version: $K8S_VERSION" &&
+  [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/kubectl" ] && [ -x "$OUT/etcd" ] || return 1
+  local api cli
+  api="$("$OUT/kube-apiserver" --version 2>/dev/null)" || return 1
+  cli="$("$OUT/kubectl" version --client 2>/dev/null)" || return 1
+  [ "$api" = "Kubernetes $K8S_VERSION" ] && grep -qx "Client Version: $K8S_VERSION" <<<"$cli" &&
     [ "$(cat "$OUT/etcd.version" 2>/dev/null)" = "$ETCD_VERSION" ]
 }
 

@@ -132,7 +132,10 @@ export async function computeManifestChanges(plan: FixPlan, opts: ManifestFixOpt
 /** Unified diff of every change (`a/` and `b/` prefixes, like git). */
 export function renderDiff(changes: FileChange[]): string {
   return changes
-    .map((c) => createTwoFilesPatch(c.created ? '/dev/null' : `a/${c.file}`, `b/${c.file}`, c.before, c.after, undefined, undefined, { context: 3 }))
+    .map((c) => {
+      const label = (side: string): string => (c.file.startsWith('/') ? c.file : `${side}/${c.file}`);
+      return createTwoFilesPatch(c.created ? '/dev/null' : label('a'), label('b'), c.before, c.after, undefined, undefined, { context: 3 });
+    })
     .map((p) => p.replace(/^=+\n/, ''))
     .join('');
 }

@@ -1,0 +1,308 @@
+// The fix plan on a live cluster: kubectl commands (dry run), or --apply with a server-side dry run of
+// everything first, merge patches carrying the resourceVersion we read (a concurrent change → 409 → stop,
+// exit 6), and a rollback file written as we go, so what was applied can always be undone.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import type { Inventory, KubeObject } from '../inventory/types.ts';
+import type { FixPlan, PlanNote, WorkloadRef } from './plan.ts';
+import type { CliIO } from '../cli/io.ts';
+import { EXIT, UserError } from '../cli/exit-codes.ts';
+import type { ClusterOptions } from '../sources/cluster/index.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+
+export interface LiveAction {
+  op: 'patch' | 'create';
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** patch: the merge patch (without metadata). create: the object. */
+  body: Record<string, unknown>;
+  /** patch: the field paths it sets, with the value the plan expects to find there now (undefined = absent). */
+  expect?: { path: string[]; value: unknown }[];
+  /** resourceVersion the scan read, when the reader kept it. */
+  resourceVersion?: string;
+  reason: string;
+}
+
+export interface RollbackEntry {
+  op: 'patch' | 'delete';
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** patch: merge patch restoring the previous values (null = the field was absent). */
+  patch?: Record<string, unknown>;
+  /** The resourceVersion our change produced: the rollback refuses to overwrite a later change. */
+  resourceVersion?: string;
+  kubectl: string;
+}
+
+export interface RollbackFile {
+  apiVersion: 'kube-sa-audit.io/v1';
+  kind: 'FixRollback';
+  createdAt: string;
+  context?: string;
+  /** In the order they must be applied (reverse of the fix). */
+  entries: RollbackEntry[];
+}
+
+const nest = (path: string[], leaf: Record<string, unknown>): Record<string, unknown> =>
+  path.reduceRight<Record<string, unknown>>((acc, k) => ({ [k]: acc }), leaf);
+
+function getPath(obj: unknown, path: string[]): unknown {
+  let cur: unknown = obj;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+const workloadTarget = (w: WorkloadRef) => ({ apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name, resourceVersion: w.resourceVersion });
+
+/** Translates the plan into API actions; steps that cannot be done on a live object become notes. */
+export function liveActions(plan: FixPlan, inventory: Inventory): { actions: LiveAction[]; notes: PlanNote[] } {
+  void inventory;
+  const actions: LiveAction[] = [];
+  const notes: PlanNote[] = [];
+  for (const s of plan.steps) {
+    switch (s.kind) {
+      case 'sa-automount':
+        actions.push({
+          op: 'patch', apiVersion: 'v1', kind: 'ServiceAccount', namespace: s.serviceAccount.namespace, name: s.serviceAccount.name,
+          body: { automountServiceAccountToken: false },
+          expect: [{ path: ['automountServiceAccountToken'], value: s.before }],
+          resourceVersion: s.serviceAccount.resourceVersion,
+          reason: s.reason,
+        });
+        break;
+      case 'pod-automount':
+      case 'set-service-account': {
+        const field = s.kind === 'pod-automount' ? 'automountServiceAccountToken' : 'serviceAccountName';
+        if (s.workload.kind === 'Pod') {
+          notes.push({ workload: s.workload, reason: `a Pod's spec cannot be changed; recreate it with ${field}: ${String(s.value)} (from its manifest or controller)` });
+          break;
+        }
+        const specPath = [...s.workload.templatePath, 'spec'];
+        actions.push({
+          op: 'patch', ...workloadTarget(s.workload),
+          body: nest(specPath, { [field]: s.value }),
+          expect: s.kind === 'pod-automount' ? [{ path: [...specPath, field], value: s.before }] : [],
+          reason: s.reason,
+        });
+        break;
+      }
+      case 'create-sa':
+      case 'copy-binding':
+        actions.push({
+          op: 'create', apiVersion: String(s.object.apiVersion), kind: String(s.object.kind),
+          namespace: s.object.metadata?.namespace, name: String(s.object.metadata?.name), body: s.object as Record<string, unknown>, reason: s.reason,
+        });
+        break;
+    }
+  }
+  // Creations first: a workload must never point at a service account that does not exist yet.
+  actions.sort((a, b) => (a.op === b.op ? 0 : a.op === 'create' ? -1 : 1));
+  return { actions, notes };
+}
+
+const RESOURCE: Record<string, string> = {
+  ServiceAccount: 'serviceaccount', Deployment: 'deployment', StatefulSet: 'statefulset', DaemonSet: 'daemonset', ReplicaSet: 'replicaset',
+  Job: 'job', CronJob: 'cronjob', ReplicationController: 'replicationcontroller', RoleBinding: 'rolebinding', ClusterRoleBinding: 'clusterrolebinding',
+};
+const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const resourceArg = (kind: string, apiVersion: string): string => {
+  const r = RESOURCE[kind];
+  if (r) return r;
+  const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+  return group ? `${kind.toLowerCase()}.${group}` : kind.toLowerCase();
+};
+
+function kubectlFor(a: { op: string; apiVersion: string; kind: string; namespace?: string; name: string }, body?: Record<string, unknown>): string {
+  const ns = a.namespace ? ` -n ${shq(a.namespace)}` : '';
+  if (a.op === 'delete') return `kubectl delete ${resourceArg(a.kind, a.apiVersion)} ${shq(a.name)}${ns}`;
+  if (a.op === 'create') return `kubectl create -f - <<'EOF'\n${JSON.stringify(body, null, 2)}\nEOF`;
+  return `kubectl patch ${resourceArg(a.kind, a.apiVersion)} ${shq(a.name)}${ns} --type=merge -p ${shq(JSON.stringify(body))}`;
+}
+
+export function kubectlScript(actions: LiveAction[]): string {
+  return actions.map((a) => `# ${a.reason}\n${kubectlFor(a, a.body)}\n`).join('');
+}
+
+export function restartCommands(restart: WorkloadRef[]): string[] {
+  return restart.map((w) =>
+    ['Deployment', 'StatefulSet', 'DaemonSet'].includes(w.kind)
+      ? `kubectl rollout restart ${w.kind.toLowerCase()} ${shq(w.name)} -n ${shq(w.namespace)}`
+      : w.kind === 'Job'
+        ? `# Job ${w.namespace}/${w.name}: its running pods keep the token until they finish`
+        : `# ${w.kind} ${w.namespace}/${w.name}: delete its pods so they are recreated without the token`,
+  );
+}
+
+/** A client for the kubeconfig/context the scan used (client-node; the scan's own client only reads). */
+export function makeClient(cluster: ClusterOptions): k8s.KubernetesObjectApi {
+  const kc = new k8s.KubeConfig();
+  try {
+    if (cluster.kubeconfig) kc.loadFromFile(cluster.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new UserError(`cannot load kubeconfig: ${(err as Error).message}`, EXIT.CLUSTER_UNAVAILABLE);
+  }
+  if (cluster.context) kc.setCurrentContext(cluster.context);
+  return k8s.KubernetesObjectApi.makeApiClient(kc);
+}
+
+function apiMessage(err: unknown): { code?: number; message: string } {
+  const e = err as { code?: number; body?: unknown; message?: string };
+  let body = e.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      /* plain text */
+    }
+  }
+  const msg = (body as { message?: string } | undefined)?.message ?? e.message ?? String(err);
+  return { code: e.code, message: msg.split('\n')[0]! };
+}
+
+const describe = (a: { kind: string; namespace?: string; name: string }): string => `${a.kind} ${a.namespace ? a.namespace + '/' : ''}${a.name}`;
+const header = (a: { apiVersion: string; kind: string; namespace?: string; name: string }) => ({
+  apiVersion: a.apiVersion,
+  kind: a.kind,
+  metadata: { name: a.name, ...(a.namespace ? { namespace: a.namespace } : {}) },
+});
+
+export interface ApplyOptions {
+  cluster: ClusterOptions;
+  io: CliIO;
+  rollbackFile?: string;
+  context?: string;
+  /** Test seam: the client to use. */
+  client?: k8s.KubernetesObjectApi;
+}
+
+/** Dry-runs everything server-side, then applies in order; writes the rollback file after every change. */
+export async function applyLive(actions: LiveAction[], plan: FixPlan, opts: ApplyOptions): Promise<number> {
+  const { io } = opts;
+  if (actions.length === 0) {
+    io.stderr.write('nothing to apply\n');
+    return EXIT.OK;
+  }
+  const client = opts.client ?? makeClient(opts.cluster);
+  const prepared: { action: LiveAction; patch?: Record<string, unknown>; rollback: RollbackEntry }[] = [];
+
+  // 1. Read what is there now: check it is what the scan saw, remember the previous values, pin the version.
+  for (const a of actions) {
+    if (a.op === 'create') {
+      prepared.push({ action: a, rollback: { op: 'delete', apiVersion: a.apiVersion, kind: a.kind, namespace: a.namespace, name: a.name, kubectl: kubectlFor({ ...a, op: 'delete' }) } });
+      continue;
+    }
+    let current: KubeObject;
+    try {
+      current = (await client.read(header(a))) as unknown as KubeObject;
+    } catch (err) {
+      const m = apiMessage(err);
+      throw new UserError(`cannot read ${describe(a)}: ${m.message}; nothing was applied`, m.code === 404 ? EXIT.FIX_FAILED : EXIT.CLUSTER_UNAVAILABLE);
+    }
+    const currentRv = current.metadata?.resourceVersion;
+    if (a.resourceVersion && currentRv !== a.resourceVersion) {
+      throw new UserError(`${describe(a)} changed since the scan (resourceVersion ${a.resourceVersion} → ${currentRv}); scan again; nothing was applied`, EXIT.FIX_FAILED);
+    }
+    for (const e of a.expect ?? []) {
+      const now = getPath(current, e.path);
+      if (now !== e.value) {
+        throw new UserError(`${describe(a)} changed since the scan (${e.path.join('.')} is ${JSON.stringify(now)}, the plan expected ${JSON.stringify(e.value)}); scan again; nothing was applied`, EXIT.FIX_FAILED);
+      }
+    }
+    const restore = restoringPatch(a.body, current as Record<string, unknown>);
+    prepared.push({
+      action: a,
+      patch: { ...header(a), ...a.body, metadata: { ...header(a).metadata, resourceVersion: currentRv } },
+      rollback: { op: 'patch', apiVersion: a.apiVersion, kind: a.kind, namespace: a.namespace, name: a.name, patch: restore, kubectl: kubectlFor({ ...a, op: 'patch' }, restore) },
+    });
+  }
+
+  // 2. Server-side dry run of every change (admission, validation, RBAC) before the first real one.
+  for (const p of prepared) {
+    try {
+      if (p.action.op === 'create') await client.create(p.action.body as k8s.KubernetesObject, undefined, 'All');
+      else await client.patch(p.patch as k8s.KubernetesObject, undefined, 'All', 'kube-sa-audit', undefined, k8s.PatchStrategy.MergePatch);
+    } catch (err) {
+      const m = apiMessage(err);
+      throw new UserError(`server-side dry run rejected ${describe(p.action)}${m.code ? ` (HTTP ${m.code})` : ''}: ${m.message}; nothing was applied`, m.code === 409 ? EXIT.FIX_FAILED : m.code ? EXIT.FIX_FAILED : EXIT.CLUSTER_UNAVAILABLE);
+    }
+  }
+
+  // 3. Apply, recording the rollback after each change.
+  const stamp = new Date().toISOString();
+  const rollbackPath = resolve(opts.io.cwd, opts.rollbackFile ?? `kube-sa-audit-rollback-${stamp.replace(/[:.]/g, '-')}.json`);
+  const rollback: RollbackFile = { apiVersion: 'kube-sa-audit.io/v1', kind: 'FixRollback', createdAt: stamp, ...(opts.context ? { context: opts.context } : {}), entries: [] };
+  let applied = 0;
+  for (const p of prepared) {
+    try {
+      let result: KubeObject;
+      if (p.action.op === 'create') result = (await client.create(p.action.body as k8s.KubernetesObject, undefined, undefined, 'kube-sa-audit')) as unknown as KubeObject;
+      else result = (await client.patch(p.patch as k8s.KubernetesObject, undefined, undefined, 'kube-sa-audit', undefined, k8s.PatchStrategy.MergePatch)) as unknown as KubeObject;
+      if (p.rollback.op === 'patch' && result.metadata?.resourceVersion) p.rollback.resourceVersion = result.metadata.resourceVersion;
+      rollback.entries.unshift(p.rollback);
+      applied++;
+      await writeFileAtomic(rollbackPath, JSON.stringify(rollback, null, 2) + '\n');
+      io.stderr.write(`${p.action.op === 'create' ? 'created' : 'patched'} ${describe(p.action)}\n`);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      const m = apiMessage(err);
+      const where = applied ? ` ${applied} change(s) before it were applied; undo them with: ${io.invokedAs} fix --rollback ${rollbackPath}` : ' nothing was applied';
+      if (m.code === 409) throw new UserError(`conflict on ${describe(p.action)}: it changed since it was read (${m.message}); stopped.${where}`, EXIT.FIX_FAILED);
+      throw new UserError(`applying ${describe(p.action)} failed${m.code ? ` (HTTP ${m.code})` : ''}: ${m.message}; stopped.${where}`, EXIT.FIX_FAILED);
+    }
+  }
+  io.stderr.write(`applied ${applied} change(s); rollback: ${io.invokedAs} fix --rollback ${rollbackPath}\n`);
+  if (plan.restart.length) {
+    io.stdout.write('\nRunning pods of these workloads keep their token until restarted (nothing was restarted):\n' + restartCommands(plan.restart).join('\n') + '\n');
+  }
+  return EXIT.OK;
+}
+
+/** The merge patch that puts back, for every leaf the fix sets, what the object had (null = absent). */
+function restoringPatch(body: Record<string, unknown>, current: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    const cur = current?.[k];
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out[k] = restoringPatch(v as Record<string, unknown>, (cur ?? {}) as Record<string, unknown>);
+    else out[k] = cur === undefined ? null : cur;
+  }
+  return out;
+}
+
+/** `fix --rollback FILE`: applies the entries in order (they are already reversed). */
+export async function applyRollbackFile(file: string, cluster: ClusterOptions, io: CliIO, client?: k8s.KubernetesObjectApi): Promise<number> {
+  let data: RollbackFile;
+  try {
+    data = JSON.parse(await readFile(resolve(io.cwd, file), 'utf8')) as RollbackFile;
+  } catch (err) {
+    throw new UserError(`${file}: cannot read rollback file: ${(err as Error).message.split('\n')[0]}`, EXIT.UNREADABLE_INPUT);
+  }
+  if (data?.kind !== 'FixRollback' || !Array.isArray(data.entries)) throw new UserError(`${file}: not a kube-sa-audit rollback file`, EXIT.UNREADABLE_INPUT);
+  const c = client ?? makeClient(cluster);
+  let done = 0;
+  for (const e of data.entries) {
+    try {
+      if (e.op === 'delete') await c.delete(header(e));
+      else await c.patch({ ...header(e), ...e.patch, metadata: { ...header(e).metadata, ...(e.resourceVersion ? { resourceVersion: e.resourceVersion } : {}) } } as k8s.KubernetesObject, undefined, undefined, 'kube-sa-audit', undefined, k8s.PatchStrategy.MergePatch);
+      done++;
+      io.stderr.write(`${e.op === 'delete' ? 'deleted' : 'restored'} ${describe(e)}\n`);
+    } catch (err) {
+      const m = apiMessage(err);
+      if (e.op === 'delete' && m.code === 404) {
+        done++;
+        continue;
+      }
+      throw new UserError(`rollback of ${describe(e)} failed${m.code ? ` (HTTP ${m.code})` : ''}: ${m.message}${m.code === 409 ? ' (it changed after the fix; restore it by hand: ' + e.kubectl + ')' : ''}; ${done} of ${data.entries.length} entries were rolled back`, EXIT.FIX_FAILED);
+    }
+  }
+  io.stderr.write(`rolled back ${done} change(s)\n`);
+  return EXIT.OK;
+}

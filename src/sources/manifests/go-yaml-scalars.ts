@@ -101,16 +101,16 @@ export function resolvePlainScalar(input: string): ResolvedScalar {
   if (BOOL_TRUE.has(input)) return { kind: 'bool', value: true };
   if (BOOL_FALSE.has(input)) return { kind: 'bool', value: false };
   if (NULLS.has(input)) return { kind: 'null' };
-  // NaN and ±Inf resolve to floats, which encoding/json cannot marshal: sigs.k8s.io/yaml fails the
-  // document ("json: unsupported value: NaN").
-  if (NAN.has(input) || POS_INF.has(input) || NEG_INF.has(input)) {
-    return { kind: 'error', message: `the value ${input} is not representable in JSON (sigs.k8s.io/yaml rejects NaN and infinities)` };
-  }
+  // NaN and ±Inf are floats; as values encoding/json cannot marshal them (the caller reports it), as
+  // map keys sigs.k8s.io/yaml spells them `.nan`, `.inf`, `-.inf`.
+  if (NAN.has(input)) return { kind: 'float', value: NaN };
+  if (POS_INF.has(input)) return { kind: 'float', value: Infinity };
+  if (NEG_INF.has(input)) return { kind: 'float', value: -Infinity };
   if (isMapHint) return { kind: 'string', value: input };
 
   if (isDot) {
     // strconv.ParseFloat(in, 64) on the raw text: decimal forms only start with '.' here.
-    if (/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(input)) return { kind: 'float', value: Number(input) };
+    if (/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(input) && Number.isFinite(Number(input))) return { kind: 'float', value: Number(input) };
     return { kind: 'string', value: input };
   }
 
@@ -124,7 +124,8 @@ export function resolvePlainScalar(input: string): ResolvedScalar {
     if (asInt > 0n && asInt <= UINT64_MAX) return intResult(asInt);
     return intResult(asInt);
   }
-  if (YAML_STYLE_FLOAT.test(plain)) return { kind: 'float', value: Number(plain) };
+  // strconv.ParseFloat fails with ErrRange beyond float64 (`1e400`): go-yaml then keeps the text.
+  if (YAML_STYLE_FLOAT.test(plain) && Number.isFinite(Number(plain))) return { kind: 'float', value: Number(plain) };
   if (plain.startsWith('0b')) {
     const b = /^[01]+$/.test(plain.slice(2)) ? BigInt('0b' + plain.slice(2)) : undefined;
     if (b !== undefined) return intResult(b);

@@ -24,6 +24,8 @@ export interface ManifestReadOptions {
   maxJsonObjectBytes?: number;
   /** Read size (default 1 MiB). */
   chunkBytes?: number;
+  /** Test hook: every decoded YAML document value goes here instead of the sink. */
+  onYamlDocumentValue?: (value: unknown, line: number) => void;
 }
 
 export const DEFAULT_MAX_YAML_DOCUMENT_BYTES = 16 * 1024 * 1024;
@@ -37,6 +39,7 @@ const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 export async function readManifests(paths: string[], sink: InventorySink, opts: ManifestReadOptions = {}): Promise<void> {
   const cwd = opts.cwd ?? process.cwd();
   const state: YamlReadState = { retainedBytes: 0 };
+  if (opts.onYamlDocumentValue) state.onDocumentValue = opts.onYamlDocumentValue;
   for (const p of paths) {
     if (p === '-') {
       await readInput('-', opts.stdin ?? process.stdin, sink, opts, state);

@@ -5,7 +5,7 @@ import type { InventorySink } from '../../inventory/sink.ts';
 import type { KubeObject } from '../../inventory/types.ts';
 import { emitDocument, fillItemTypeFromList, hasTypeMeta, isPlainObject, SKIP_ITEM_NO_TYPE } from './emit.ts';
 import { joinPieces, JsonSplitter } from './json-split.ts';
-import type { JsonSplitEvents, ListTypeMeta } from './json-split.ts';
+import type { ItemLayout, JsonSplitEvents, ListTypeMeta } from './json-split.ts';
 
 interface PendingItem {
   object: Record<string, unknown>;
@@ -59,27 +59,37 @@ export class JsonFileReader implements JsonSplitEvents {
     this.problem(line, message);
   }
 
-  item(pieces: Buffer[], size: number, line: number, docIndex: number, itemIndex: number, kind: string | undefined, list: ListTypeMeta): void {
+  item(pieces: Buffer[], size: number, line: number, docIndex: number, itemIndex: number, kind: string | undefined, list: ListTypeMeta, layout?: ItemLayout): boolean {
     const sink = this.sink;
     if (kind !== undefined && kind !== '' && sink.wantsKind && !sink.wantsKind(kind)) {
       sink.skipped(`kind ${kind} not used`);
-      return;
+      return true;
     }
-    const value = this.parse(joinPieces(pieces, size), line, `item ${itemIndex} of the List`);
-    if (value === undefined) return;
+    let value: unknown;
+    if (layout) {
+      // Cut by indentation: a parse failure means the layout was not what it looked like; the splitter
+      // rescans the item byte by byte (and reports real errors then).
+      value = parseQuiet(pieces, size);
+      if (value === undefined) return false;
+      if (layout.elided && isPlainObject(value) && isPlainObject(value.status) && Object.keys(value.status).length > 0) return false;
+    } else {
+      value = this.parse(joinPieces(pieces, size), line, `item ${itemIndex} of the List`);
+      if (value === undefined) return true;
+    }
     if (!isPlainObject(value)) {
       sink.skipped(SKIP_ITEM_NO_TYPE);
-      return;
+      return true;
     }
     if (!hasTypeMeta(value) && (typeof value.kind !== 'string' || value.kind === '') && (typeof value.apiVersion !== 'string' || value.apiVersion === '')) {
       if (list.kind === undefined) {
         // kubectl prints the List's kind after its items; keep these few until it is known.
         this.pending.push({ object: value, line, itemIndex });
-        return;
+        return true;
       }
       fillItemTypeFromList(value, list.kind, list.apiVersion);
     }
     this.emitItem(value, line, docIndex, itemIndex);
+    return true;
   }
 
   private emitItem(value: Record<string, unknown>, line: number, docIndex: number, itemIndex: number): void {
@@ -128,6 +138,21 @@ export class JsonFileReader implements JsonSplitEvents {
       this.problem(at, `invalid JSON in ${what}: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '')}`);
       return undefined;
     }
+  }
+}
+
+/** Parses the pieces as one JSON text; undefined when it is not valid JSON or not UTF-8. */
+function parseQuiet(pieces: Buffer[], size: number): unknown {
+  let text = '';
+  for (const p of pieces) {
+    if (!isUtf8(p)) return undefined;
+    text += p.toString('utf8');
+  }
+  void size;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

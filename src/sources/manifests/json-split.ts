@@ -19,9 +19,21 @@ export interface JsonSplitEvents {
    * the scanner saw it (used to skip unwanted kinds without parsing). `pieces` are the element's bytes,
    * in order; call `joinPieces` to get one Buffer.
    */
-  item(pieces: Buffer[], size: number, line: number, docIndex: number, itemIndex: number, kind: string | undefined, list: ListTypeMeta): void;
+  item(pieces: Buffer[], size: number, line: number, docIndex: number, itemIndex: number, kind: string | undefined, list: ListTypeMeta, layout?: ItemLayout): boolean | void;
   /** A structural problem: the stream cannot be split further. */
   error(message: string, line: number): void;
+}
+
+/**
+ * Set when the item was cut by the indentation fast path: it is pretty-printed, its top-level keys sit
+ * on lines indented by `keyIndent` spaces, and its closing brace by `indent`. A handler that gets a
+ * parse error for such an item returns false: the splitter then rescans it byte by byte.
+ */
+export interface ItemLayout {
+  indent: number;
+  keyIndent: number;
+  /** Subtrees were cut out (top-level `status`, `metadata.managedFields`, a Secret's `data`/`stringData`): they read `{}`/`[]`. */
+  elided: boolean;
 }
 
 /** The top-level document's `kind`/`apiVersion` as far as the scanner has seen them (kubectl prints them after `items`). */
@@ -153,6 +165,13 @@ export class JsonSplitter {
         continue;
       }
       if (c === LBRACE || c === LBRACKET) {
+        if (c === LBRACE && depth === 2 && this.inItems && !this.itemOpen && this.fastPath) {
+          const next = this.fastItem(chunk, i);
+          if (next > 0) {
+            i = next;
+            continue;
+          }
+        }
         if (depth === 0) {
           this.openDocument();
           docFrom = i;
@@ -230,6 +249,104 @@ export class JsonSplitter {
     }
     this.saveTail(chunk, docFrom, itemFrom);
   }
+
+  /**
+   * Pretty-printed Lists (kubectl, jq, JSON.stringify with indent) close an item with a line holding
+   * only the item's own indentation and `}`; JSON strings cannot contain a raw newline, so that line
+   * cannot occur inside the item. One tight loop over the newlines finds the end, counts lines, reads
+   * the top-level `"kind"` and notes subtrees the analysis never reads (see ELIDE), without tracking
+   * strings or depth. Returns the index after the item, or 0 to scan it byte by byte (no indentation,
+   * item not entirely in this chunk, or the handler could not parse what the layout promised).
+   */
+  private fastItem(chunk: Buffer, i: number): number {
+    let k = i - 1;
+    while (k >= 0 && chunk[k] === SPACE) k--;
+    if (k < 0 || chunk[k] !== NEWLINE) return 0;
+    const indent = i - 1 - k;
+    const n = chunk.length;
+    let newlines = 0;
+    let keyIndent = -1;
+    let kind: string | undefined;
+    let end = -1;
+    // Elision bookkeeping: the open subtree (by its opening line's indentation) and the cuts made.
+    let cutFrom = -1;
+    let cutIndent = -1;
+    let cuts: number[] | undefined;
+    let inMetadata = false;
+    for (let j = chunk.indexOf(NEWLINE, i + 1); j >= 0 && j < n; ) {
+      newlines++;
+      let s = j + 1;
+      while (s < n && chunk[s] === SPACE) s++;
+      if (s >= n) break;
+      const sp = s - j - 1;
+      const c = chunk[s];
+      if (sp === indent && c === RBRACE) {
+        end = s + 1;
+        break;
+      }
+      if (keyIndent < 0) {
+        if (sp <= indent) break;
+        keyIndent = sp;
+      }
+      if (cutFrom >= 0) {
+        if (sp === cutIndent && (c === RBRACE || c === RBRACKET)) {
+          (cuts ??= []).push(cutFrom, j);
+          cutFrom = -1;
+        }
+      } else if (c === QUOTE) {
+        if (sp === keyIndent) {
+          inMetadata = false;
+          if (kind === undefined && startsWith(chunk, s, KIND_KEY)) kind = readKindValue(chunk, s + KIND_KEY.length);
+          else if (startsWith(chunk, s, STATUS_KEY)) {
+            cutFrom = s + STATUS_KEY.length;
+            cutIndent = sp;
+          } else if (startsWith(chunk, s, METADATA_KEY)) inMetadata = true;
+          else if (kind === 'Secret' && (startsWith(chunk, s, DATA_KEY) || startsWith(chunk, s, STRING_DATA_KEY))) {
+            cutFrom = chunk.indexOf(LBRACE, s) + 1;
+            cutIndent = sp;
+          }
+        } else if (inMetadata && sp === 2 * keyIndent - indent && startsWith(chunk, s, MANAGED_FIELDS_KEY)) {
+          cutFrom = s + MANAGED_FIELDS_KEY.length;
+          cutIndent = sp;
+        }
+      }
+      // Lines are short: a byte loop beats Buffer#indexOf's call cost here.
+      j = s + 1;
+      while (j < n && chunk[j] !== NEWLINE) j++;
+      if (j >= n) break;
+    }
+    if (end < 0 || keyIndent <= indent) return 0;
+    const itemLine = this.line;
+    this.itemIndex++;
+    let pieces: Buffer[];
+    let size: number;
+    if (cuts) {
+      pieces = [];
+      size = 0;
+      let from = i;
+      for (let c = 0; c < cuts.length; c += 2) {
+        pieces.push(chunk.subarray(from, cuts[c]));
+        size += cuts[c]! - from;
+        from = cuts[c + 1]!;
+      }
+      pieces.push(chunk.subarray(from, end));
+      size += end - from;
+    } else {
+      pieces = [chunk.subarray(i, end)];
+      size = end - i;
+    }
+    const ok = this.ev.item(pieces, size, itemLine, this.docIndex, this.itemIndex, kind, this.list, { indent, keyIndent, elided: cuts !== undefined });
+    if (ok === false) {
+      // Not what the layout promised: scan this item (and the rest of this document) byte by byte.
+      this.itemIndex--;
+      this.fastPath = false;
+      return 0;
+    }
+    this.line += newlines;
+    return end;
+  }
+
+  private fastPath = true;
 
   end(): void {
     if (this.failed) return;
@@ -322,6 +439,7 @@ export class JsonSplitter {
   }
 
   private openDocument(): void {
+    this.fastPath = true;
     this.docIndex++;
     this.docLine = this.line;
     this.docPieces = [];
@@ -403,6 +521,37 @@ export class JsonSplitter {
     if (this.docCollecting && docFrom >= 0) this.pushDoc(chunk, docFrom, chunk.length);
     if (this.itemOpen && itemFrom >= 0) this.pushItem(chunk, itemFrom, chunk.length);
   }
+}
+
+// Top-level keys as Go's json.MarshalIndent writes them (`"key": value`).
+const KIND_KEY = Buffer.from('"kind": "');
+const STATUS_KEY = Buffer.from('"status": {');
+const METADATA_KEY = Buffer.from('"metadata": {');
+const MANAGED_FIELDS_KEY = Buffer.from('"managedFields": [');
+const DATA_KEY = Buffer.from('"data": {');
+const STRING_DATA_KEY = Buffer.from('"stringData": {');
+
+function startsWith(chunk: Buffer, at: number, key: Buffer): boolean {
+  if (at + key.length > chunk.length) return false;
+  for (let i = 0; i < key.length; i++) if (chunk[at + i] !== key[i]) return false;
+  return true;
+}
+
+function readKindValue(chunk: Buffer, start: number): string | undefined {
+  const q = chunk.indexOf(QUOTE, start);
+  if (q < 0 || q - start > 256) return undefined;
+  const s = chunk.toString('latin1', start, q);
+  return /^[A-Za-z0-9]+$/.test(s) ? s : undefined;
+}
+
+export function countNewlinesIn(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  let i = buf.indexOf(NEWLINE, from);
+  while (i >= 0 && i < to) {
+    n++;
+    i = buf.indexOf(NEWLINE, i + 1);
+  }
+  return n;
 }
 
 function trimEnd(chunk: Buffer, from: number, to: number): number {

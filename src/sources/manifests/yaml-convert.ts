@@ -124,7 +124,20 @@ class Converter {
     const out: unknown[] = new Array(s.items.length);
     for (let i = 0; i < s.items.length; i++) {
       this.path.push(String(i));
-      out[i] = this.value(s.items[i]);
+      const item = s.items[i];
+      if (isPair(item)) {
+        // `!!omap`/`!!pairs` entries: go-yaml reads each as a one-entry mapping.
+        this.count(null);
+        const one: Record<string, unknown> = {};
+        const offset = (item.key as YamlNode | null)?.range?.[0] ?? s.range?.[0] ?? 0;
+        const key = this.keyString(item.key, offset);
+        this.path.push(key);
+        setKey(one, key, this.value(item.value));
+        this.path.pop();
+        out[i] = one;
+      } else {
+        out[i] = this.value(item);
+      }
       this.path.pop();
     }
     return out;
@@ -155,6 +168,9 @@ class Converter {
       return r.value;
     }
     if (r.kind === 'null') return null;
+    if (!Number.isFinite(r.value)) {
+      throw new YamlConvertError(`${String(s.source)} is not representable in JSON (sigs.k8s.io/yaml rejects NaN and infinities)`, s.range?.[0] ?? 0);
+    }
     return r.value;
   }
 
@@ -213,11 +229,7 @@ class Converter {
       this.path.push(key);
       const v = this.value(pair.value);
       this.path.pop();
-      if (key === '__proto__') {
-        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      } else {
-        out[key] = v;
-      }
+      setKey(out, key, v);
       seen ??= new Map();
       const prev = seen.get(key);
       if (prev !== undefined && this.aliasDepth === 0) {
@@ -274,8 +286,18 @@ class Converter {
   }
 }
 
+function setKey(out: Record<string, unknown>, key: string, v: unknown): void {
+  // A `__proto__` key must stay data, as in JSON.parse, not replace the prototype.
+  if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[key] = v;
+}
+
 /** strconv.FormatFloat(f, 'g', -1, 32) closely enough for map keys (rare in manifests). */
 function formatFloat32Key(f: number): string {
+  // sigs.k8s.io/yaml maps Go's +Inf/-Inf/NaN spellings back to YAML ones.
+  if (Number.isNaN(f)) return '.nan';
+  if (f === Infinity) return '.inf';
+  if (f === -Infinity) return '-.inf';
   const f32 = Math.fround(f);
   let s = String(Number(f32.toPrecision(9)));
   // Shortest repr that round-trips through float32.

@@ -20,6 +20,8 @@ export interface YamlReadLimits {
 
 export interface YamlReadState {
   retainedBytes: number;
+  /** Test hook: receives each decoded document value instead of the sink (differential tests against kubectl). */
+  onDocumentValue?: (value: unknown, line: number) => void;
 }
 
 const NL = 0x0a;
@@ -197,6 +199,15 @@ export class YamlFileReader {
     }
     const text = bytes.toString('utf8');
     if (text.trim() === '') return;
+    // kubectl splits the stream at `---` lines before go-yaml sees it, so a directive ends up alone in
+    // the previous chunk and fails ("did not find expected <document start>"); %YAML 1.2 is refused
+    // outright ("found incompatible YAML document").
+    const directive = /^%(?:YAML|TAG)\b.*$/m.exec(text);
+    if (directive) {
+      this.sink.document();
+      this.problem(startLine + countNlStr(text, directive.index), `YAML directive "${directive[0].trim()}" is not accepted by kubectl; remove it`);
+      return;
+    }
     let parsed: { docs: Document[]; lc: LineCounter };
     try {
       parsed = parseDocuments(text);
@@ -256,6 +267,10 @@ export class YamlFileReader {
         if (!isScalar(n) || !n.range) return undefined;
         return text.slice(n.range[0], n.range[1]).trimEnd();
       };
+      if (this.state.onDocumentValue) {
+        this.state.onDocumentValue(value, line);
+        return;
+      }
       emitDocument(value, { file: this.file, line, document: index, ...(lineOf ? { lineOf } : {}), sourceText }, this.sink);
     });
   }
@@ -301,6 +316,12 @@ function firstInvalidUtf8Line(bytes: Buffer): number {
   const bad = s.indexOf('\uFFFD');
   let n = 0;
   for (let i = s.indexOf('\n'); i >= 0 && i < bad; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function countNlStr(s: string, to: number): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;
   return n;
 }
 

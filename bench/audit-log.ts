@@ -83,10 +83,10 @@ async function main(): Promise<void> {
     '',
     '| contender | input | wall s | user s | sys s | peak RSS MB | service-account events |',
     '|---|---|---:|---:|---:|---:|---:|',
-    ...rows.map(({ m, counts }) => `| ${m.label} | ${m.input} | ${m.wallS ?? 'n/a'} | ${m.userS ?? 'n/a'} | ${m.sysS ?? 'n/a'} | ${m.rssMB ?? 'n/a'} | ${counts?.serviceAccountEvents ?? ''} |${m.note ? ` ${m.note}` : ''}`),
+    ...rows.map(({ m, counts }) => `| ${m.label} | ${m.input} | ${m.wallS ?? 'n/a'} | ${m.userS ?? 'n/a'} | ${m.sysS ?? 'n/a'} | ${m.rssMB !== null ? m.rssMB.toFixed(1) : 'n/a'} | ${counts?.serviceAccountEvents ?? ''} |${m.note ? ` ${m.note}` : ''}`),
     '',
     `ours / jq wall: ${ratio(oursBig.wallS, jq?.wallS ?? null)} (target ≤ 0.3); CPU: ${ratio(oursBig.userS !== null ? oursBig.userS + (oursBig.sysS ?? 0) : null, jq?.userS != null ? jq.userS + (jq.sysS ?? 0) : null)}`,
-    `peak RSS ${oursSmall.rssMB} MB on ${(statSync(small).size / 1e6).toFixed(0)} MB vs ${oursBig.rssMB} MB on ${(statSync(big).size / 1e6).toFixed(0)} MB (flat memory: ratio ${ratio(oursBig.rssMB, oursSmall.rssMB)} for ${(statSync(big).size / statSync(small).size).toFixed(0)}× the input)`,
+    `peak RSS ${oursSmall.rssMB?.toFixed(1)} MB on ${(statSync(small).size / 1e6).toFixed(0)} MB vs ${oursBig.rssMB?.toFixed(1)} MB on ${(statSync(big).size / 1e6).toFixed(0)} MB (flat memory: ratio ${ratio(oursBig.rssMB, oursSmall.rssMB)} for ${(statSync(big).size / statSync(small).size).toFixed(0)}× the input)`,
     jqCount !== undefined ? `same selection: ours ${ourCount}, jq ${jqCount} → ${ourCount === jqCount ? 'equal' : 'DIFFERENT'}` : `selection: ours ${ourCount}, generator ${smallMeta.serviceAccountLines ?? '?'} (small) / ${bigMeta.serviceAccountLines ?? '?'} (big)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

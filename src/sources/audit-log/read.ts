@@ -43,6 +43,8 @@ export interface ReadAuditLogOptions {
   wantServiceAccount?(namespaceColonName: string): boolean;
   /** How many malformed lines are kept with file:line (all are counted). Default 20. */
   maxProblems?: number;
+  /** Longest line kept in memory (default 64 MiB); longer lines are counted as malformed and skipped. */
+  maxLineBytes?: number;
 }
 
 /** A timestamp range kept as bytes, compared natively (canonical MicroTime strings sort as times). */
@@ -95,14 +97,17 @@ class LineScanner {
     this.stats = stats;
     this.opts = opts;
     this.pending = pending;
+    this.maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
   }
+
+  private readonly maxLine: number;
 
   push(chunk: Buffer): void {
     let start = 0;
     if (this.carry) {
       const nl = chunk.indexOf(NL);
       if (nl < 0) {
-        if (this.carry.length + chunk.length > MAX_LINE_BYTES) {
+        if (this.carry.length + chunk.length > this.maxLine) {
           // Keep counting lines, drop the bytes: one malformed line instead of unbounded memory.
           this.carry = Buffer.alloc(0);
           this.tooLong = true;
@@ -113,7 +118,7 @@ class LineScanner {
       }
       const line = this.tooLong ? Buffer.alloc(0) : Buffer.concat([this.carry, chunk.subarray(0, nl)]);
       this.carry = undefined;
-      if (this.tooLong) { this.tooLong = false; this.lineNo++; this.malformed(`line longer than ${MAX_LINE_BYTES} bytes`); }
+      if (this.tooLong) { this.tooLong = false; this.lineNo++; this.stats.lines++; this.malformed(`line longer than ${this.maxLine} bytes`); }
       else this.lines(line, 0, line.length, true);
       start = nl + 1;
     }
@@ -123,7 +128,7 @@ class LineScanner {
 
   end(): void {
     if (this.carry && this.carry.length > 0) this.lines(this.carry, 0, this.carry.length, true);
-    else if (this.tooLong) { this.lineNo++; this.malformed(`line longer than ${MAX_LINE_BYTES} bytes`); }
+    else if (this.tooLong) { this.lineNo++; this.stats.lines++; this.malformed(`line longer than ${this.maxLine} bytes`); }
     this.carry = undefined;
     this.stats.perFile.push({ file: this.file, from: this.range.from, to: this.range.to, events: this.events });
   }

@@ -113,6 +113,19 @@ test('stdin, plain and gzip, split into tiny chunks across line boundaries', asy
   }
 });
 
+test('a line longer than the limit is one malformed line; memory stays bounded and reading goes on', async () => {
+  const lines = sampleLines();
+  const huge = eventLine({ username: sa('team', 'app'), extra: podExtra('p', 'u'), objectRef: { resource: 'pods', namespace: 'team', name: 'x'.repeat(5000) }, ts: at(3) });
+  const text = [lines[0], huge, ...lines.slice(1)].join('\n') + '\n';
+  const stdin = Readable.from((function* () { const b = Buffer.from(text); for (let i = 0; i < b.length; i += 100) yield b.subarray(i, i + 100); })());
+  const { stats, calls } = await read(['-'], { stdin, maxLineBytes: 1000 });
+  assert.equal(stats.malformed, 1);
+  assert.equal(stats.problems[0]!.line, 2);
+  assert.match(stats.problems[0]!.message, /longer than 1000 bytes/);
+  assert.equal(stats.lines, 11);
+  assert.equal(calls.length, 3);
+});
+
 test('CRLF line ends and a final line without newline', async () => {
   const f = join(dir, 'crlf.log');
   writeFileSync(f, sampleLines().join('\r\n'));

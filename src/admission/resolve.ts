@@ -230,6 +230,17 @@ export function resolveWorkloadToken(w: Workload, inv: Inventory, opts: ResolveO
 
   sources.push(...legacySecretSources(w, inv, refs, volumes, automountVolume));
 
+  if (w.alreadyAdmitted && lookup.status === 'missing' && inv.completeServiceAccounts) {
+    // The authenticator checks that the token's ServiceAccount still exists (claims.go Validate, §2.1): a pod
+    // admitted before its ServiceAccount was deleted holds a token the API server now rejects.
+    for (const s of sources) {
+      if (s.kind === 'automount' || s.kind === 'projected') {
+        s.apiAudience = false;
+        s.detail += `; ServiceAccount ${identity} no longer exists, so the API server rejects this token`;
+      }
+    }
+  }
+
   return finish(w, lookup, decision, sources, automountPending, head, notes);
 }
 

@@ -308,3 +308,12 @@ test('needed is left unknown for the RBAC and evidence stages', () => {
   const { v } = resolve([deployment('d', {})]);
   assert.equal(v.needed, 'unknown');
 });
+
+test('a pod admitted before its ServiceAccount was deleted holds a token the API server rejects (§2.1 authenticator checks the SA)', () => {
+  const vol = { name: 'kube-api-access-zzzzz', projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }] } };
+  const objects = [pod('p', { serviceAccountName: 'gone', containers: [{ name: 'app', volumeMounts: [{ name: vol.name, mountPath: SA_TOKEN_MOUNT_PATH }] }], volumes: [vol] }, { uid: 'u' })];
+  const complete = resolve(objects, { complete: true }).v;
+  assert.deepEqual([complete.mounted, complete.apiAccess], [true, false]);
+  const partial = resolve(objects).v;
+  assert.deepEqual([partial.mounted, partial.apiAccess], [true, true], 'without the full SA list the dump is taken as admitted');
+});

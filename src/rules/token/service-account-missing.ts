@@ -14,9 +14,21 @@ export const serviceAccountMissing: Rule = {
     'so the token verdict is unknown until the ServiceAccount is scanned as well.',
   remediation: 'Add the ServiceAccount to the scanned manifests (or scan the live cluster), or fix the name in the pod template.',
   check(ctx) {
-    return eachWorkload(ctx, (r) => {
+    return eachWorkload(ctx, (r, w) => {
       if (r.serviceAccountStatus !== 'missing') return undefined;
       const complete = ctx.inventory.completeServiceAccounts;
+      // A pod read back from a dump already went through admission; without the full SA list nothing is unknown.
+      if (w.alreadyAdmitted && !complete) return undefined;
+      if (w.alreadyAdmitted) {
+        return {
+          rule: 'token-service-account-missing',
+          severity: 'medium' as const,
+          resource: resourceOf(r),
+          message: `${nameOf(r)} runs as ServiceAccount ${r.namespace}/${r.serviceAccount}, which no longer exists: its token is rejected and the pod cannot be re-created`,
+          location: r.location,
+          details: { serviceAccount: r.serviceAccount, complete },
+        };
+      }
       return {
         rule: 'token-service-account-missing',
         severity: ('medium' as const),

@@ -4,6 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import type { InventorySink } from '../../inventory/sink.ts';
 import type { KubeObject } from '../../inventory/types.ts';
 import { emitDocument, fillItemTypeFromList, hasTypeMeta, isPlainObject, SKIP_ITEM_NO_TYPE } from './emit.ts';
+import { findJsonSyntaxError } from './json-error.ts';
 import { joinPieces, JsonSplitter } from './json-split.ts';
 import type { ItemLayout, JsonSplitEvents, ListTypeMeta } from './json-split.ts';
 
@@ -131,17 +132,16 @@ export class JsonFileReader implements JsonSplitEvents {
     const text = bytes.toString('utf8');
     try {
       return JSON.parse(text);
-    } catch (e) {
-      const msg = (e as Error).message;
-      const m = /position (\d+)/.exec(msg);
-      const at = m ? line + countNlStr(text, Number(m[1])) : line;
-      this.problem(at, `invalid JSON in ${what}: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '')}`);
+    } catch {
+      // V8's message may lack a position and quotes the input (possibly Secret data): locate it ourselves.
+      const e = findJsonSyntaxError(text);
+      const at = e ? line + countNlStr(text, e.offset) : line;
+      this.problem(at, `invalid JSON in ${what}: ${e ? e.message : 'not valid JSON'}`);
       return undefined;
     }
   }
 }
 
-/** Parses the pieces as one JSON text; undefined when it is not valid JSON or not UTF-8. */
 function parseQuiet(pieces: Buffer[], size: number): unknown {
   let text = '';
   for (const p of pieces) {

@@ -145,8 +145,10 @@ export class YamlFileReader {
   }
 
   private addToSegment(buf: Buffer, from: number, to: number): void {
-    if (to <= from || this.segTooBig) {
-      if (this.segTooBig) this.segSize += to - from;
+    if (to <= from) return;
+    if (this.segTooBig) {
+      this.segSize += to - from;
+      this.segNewlinesDropped += countNl(buf, from, to);
       return;
     }
     this.segSize += to - from;
@@ -175,7 +177,7 @@ export class YamlFileReader {
     if (this.segTooBig) {
       newlines = this.segNewlinesDropped;
       this.problem(
-        startLine,
+        startLine + (this.segAtMarker ? 1 : 0),
         `YAML document of ${(this.segSize / (1024 * 1024)).toFixed(1)} MiB is larger than the ${mib(this.limits.maxDocumentBytes)} limit for one YAML document; ` +
           `write it as JSON (for example kubectl get -o json), which is read as a stream of any size`,
       );
@@ -188,7 +190,11 @@ export class YamlFileReader {
     this.segSize = 0;
     this.segTooBig = false;
     this.segNewlinesDropped = 0;
+    // Every segment but the first starts with its `---` line.
+    this.segAtMarker = true;
   }
+
+  private segAtMarker = false;
 
   private processSegment(pieces: Buffer[], size: number, startLine: number): void {
     if (this.failed) return;

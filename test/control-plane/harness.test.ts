@@ -3,8 +3,10 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { sharedControlPlane, uniqueNamespace } from "../helpers/control-plane.ts";
-import { K8S_VERSION, startControlPlaneWithState, type ControlPlane } from "./harness.ts";
+import { ControlPlaneUnavailable, K8S_VERSION, startControlPlane, startControlPlaneWithState, type ControlPlane } from "./harness.ts";
 
 async function ok(cp: ControlPlane, args: string[], input?: string): Promise<string> {
   const r = await cp.kubectl(args, input === undefined ? {} : { input });
@@ -137,3 +139,25 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+test("missing binaries fail at once with what to run, never a hang", async () => {
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), "ksa-empty-cache-"));
+  const saved = process.env.KSA_CACHE_DIR;
+  process.env.KSA_CACHE_DIR = empty;
+  try {
+    const t = Date.now();
+    await assert.rejects(startControlPlane({ name: "no-binaries" }), (e: Error) => {
+      assert.ok(e instanceof ControlPlaneUnavailable);
+      assert.match(e.message, /npm run cluster:build/);
+      assert.match(e.message, /Go toolchain/);
+      assert.ok(e.message.includes(empty), "names the directory it looked in");
+      return true;
+    });
+    assert.ok(Date.now() - t < 5000, "fails fast");
+    assert.deepEqual(fs.readdirSync(empty), [], "leaves nothing behind");
+  } finally {
+    if (saved === undefined) delete process.env.KSA_CACHE_DIR;
+    else process.env.KSA_CACHE_DIR = saved;
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
+});

@@ -136,3 +136,19 @@ test('impersonation from the kubeconfig (as, as-groups): every group is sent as 
   const r = await readCluster({ kubeconfig: kubeconfig('impersonate-nogroup', { 'certificate-authority-data': caB64 }, nogroup), quiet: true, namespace: ns }, sink, captureIO());
   assert.ok(r.gaps.length >= 10, 'without the group the impersonated user can read nothing');
 });
+
+test('client-node KubeConfig for writers: exec-plugin credentials, first-wins merge, works with client-node on the real server', { timeout: 60_000 }, async () => {
+  const { clientNodeKubeConfig } = await import('../../src/sources/cluster/client-node.ts');
+  const k8s = await import('@kubernetes/client-node');
+  const plugin = path.join(dir, 'plugin2.sh');
+  fs.writeFileSync(path.join(dir, 'plugin2-token'), token);
+  fs.writeFileSync(plugin, `#!/bin/sh\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat ${dir}/plugin2-token)"\n`, { mode: 0o755 });
+  const good = kubeconfig('cn-exec', { 'certificate-authority-data': caB64 }, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } });
+  // A second file naming the same context with a bad token: client-node's own merge would throw; kubectl keeps the first.
+  const shadow = kubeconfig('cn-shadow', { 'certificate-authority-data': caB64 }, { token: 'bad' });
+  const io = captureIO({ KUBECONFIG: `${good}${path.delimiter}${shadow}` });
+  const kc = await clientNodeKubeConfig({}, io);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const list = await core.listNamespacedServiceAccount({ namespace: ns });
+  assert.ok(list.items.some((s) => s.metadata?.name === 'auditor'));
+});

@@ -461,6 +461,12 @@ export class InventoryBuilder implements InventorySink {
       r.bad(['metadata'], 'a mapping', obj.metadata);
       return;
     }
+    for (const f of ['name', 'namespace'] as const) {
+      if (meta && meta[f] !== undefined && meta[f] !== null && typeof meta[f] !== 'string') {
+        new ObjectReader(so, `${kind} ${name || '(unnamed)'}`, (p) => this.problem(p)).bad(['metadata', f], 'a string', meta[f]);
+        return;
+      }
+    }
     if (!name) {
       this.problem({ file: so.location.file, line: so.location.line, message: `${kind}: metadata.name is missing; object ignored`, level: 'error' });
       return;

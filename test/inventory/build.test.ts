@@ -196,3 +196,9 @@ test('sink bookkeeping: documents, skipped kinds, wantsKind, pod records for jq-
   assert.equal(b.wantsKind('Rollout'), true);
   assert.deepEqual(inv.podRecords, [{ namespace: null, name: 'p', serviceAccountName: null, automountFalse: true }]);
 });
+
+test('metadata.name or namespace of the wrong type: one error, object ignored', () => {
+  const inv = buildInventory([sourced({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'x', namespace: 5 as unknown as string } }, { file: 'm.yaml', line: 2 })]);
+  assert.equal(inv.serviceAccounts.size, 0);
+  assert.deepEqual(inv.problems.map((p) => p.message), ['ServiceAccount x: metadata.namespace must be a string, got number 5']);
+});

@@ -190,3 +190,12 @@ test('scan with a rolebindings gap: permissions and token.needed of every worklo
   assert.equal(web.token.needed, 'unknown');
   assert.notEqual(web.permissions?.onlyDefaults, true, 'the RoleBinding granting configmaps was not read: "only defaults" would be a false pass');
 });
+
+test('-l selector narrows pods and workloads only; service accounts and RBAC are still read whole', { timeout: 60_000 }, async () => {
+  const { objects } = await read(cp.kubeconfig, { namespace: ns, selector: 'app=nothing-has-this' });
+  assert.equal(objects.filter((o) => o.kind === 'Pod' || o.kind === 'Deployment' || o.kind === 'ReplicaSet').length, 0);
+  assert.ok(objects.some((o) => o.kind === 'ServiceAccount' && o.metadata?.name === 'app'));
+  assert.ok(objects.some((o) => o.kind === 'RoleBinding' && o.metadata?.name === 'app'));
+  const web = await read(cp.kubeconfig, { namespace: ns, selector: 'app=web' });
+  assert.equal(web.objects.filter((o) => o.kind === 'Pod').length, 2);
+});

@@ -152,3 +152,40 @@ test('client-node KubeConfig for writers: exec-plugin credentials, first-wins me
   const list = await core.listNamespacedServiceAccount({ namespace: ns });
   assert.ok(list.items.some((s) => s.metadata?.name === 'auditor'));
 });
+
+test('proxy-url socks5: requests go through a SOCKS5 proxy (hostname resolved by the proxy)', { timeout: 60_000 }, async () => {
+  const targets: string[] = [];
+  const proxy = net.createServer((c) => {
+    let stage = 0;
+    c.on('data', function onData(d: Buffer) {
+      if (stage === 0) {
+        // greeting: VER NMETHODS METHODS… → no authentication
+        c.write(Buffer.from([5, 0]));
+        stage = 1;
+        return;
+      }
+      c.removeListener('data', onData);
+      // request: VER CMD RSV ATYP(3=domain) LEN HOST PORT
+      const len = d[4]!;
+      const host = d.subarray(5, 5 + len).toString();
+      const port = d.readUInt16BE(5 + len);
+      targets.push(`${host}:${port}`);
+      const up = net.connect(port, host, () => {
+        c.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+        up.pipe(c);
+        c.pipe(up);
+      });
+      up.on('error', () => c.destroy());
+      c.on('error', () => up.destroy());
+    });
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  try {
+    const port = (proxy.address() as net.AddressInfo).port;
+    await readOk({ kubeconfig: kubeconfig('socks', { 'certificate-authority-data': caB64, 'proxy-url': `socks5://127.0.0.1:${port}` }, { token }) });
+    assert.ok(targets.length >= 1);
+    assert.ok(targets.every((t) => t === new URL(server).host));
+  } finally {
+    proxy.close();
+  }
+});

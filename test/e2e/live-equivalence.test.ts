@@ -111,3 +111,18 @@ test('snapshot → scan -f: the offline scan of the snapshot gives the live resu
   assert.equal(peekSnapshotInfo(yfile)?.context, info?.context);
   assert.deepEqual(pick(await offlineScan(yfile)), pick(live));
 });
+
+// The snapshot records its gaps; `scan -f` must restore them (peekSnapshotInfo) to report the same incompleteness.
+test('a snapshot taken with a gap: scan -f reports the gap and exits 4, as the live scan did', { timeout: 120_000, todo: 'scan -f does not yet read the snapshot facts (src/analysis/scan.ts readInventory → peekSnapshotInfo)' }, async () => {
+  const { identityWithRequiredRole } = await import('../sources/cluster/live-helpers.ts');
+  const { main } = await import('../../src/cli/main.ts');
+  const a = applied[0]!;
+  const { kubeconfig } = await identityWithRequiredRole(cp, { without: ['rolebindings'] });
+  const io = captureIO();
+  assert.equal(await snapshotRun(['--kubeconfig', kubeconfig, '-n', a.ns, '-q'], io), 4);
+  const snapFile = tmpFile('gap.json', io.out());
+  const sio = captureIO();
+  const code = await main(['scan', '-f', snapFile, '-o', 'json', '-q'], { io: sio });
+  assert.equal(JSON.parse(sio.out()).gaps[0]?.resource, 'rolebindings.rbac.authorization.k8s.io');
+  assert.equal(code, 4);
+});

@@ -223,3 +223,66 @@ test('the generated role, bound to a fresh service account, allows exactly what 
   assert.equal(await request(token, 'GET', `/api/v1/namespaces/${ns}/pods`), 403);
   assert.equal(await request(token, 'GET', `/api/v1/namespaces/${ns}/secrets`), 403, 'denied before, still denied');
 });
+
+test('legacy Secret token: audit annotation, last-used label, attribution to the service account only', { timeout: 120_000 }, async (t) => {
+  await kubectl(['apply', '-f', '-'], `
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: legacy-user, namespace: ${ns} }
+---
+apiVersion: v1
+kind: Secret
+type: kubernetes.io/service-account-token
+metadata: { name: legacy-tok, namespace: ${ns}, annotations: { kubernetes.io/service-account.name: legacy-user } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: legacy-app, namespace: ${ns} }
+spec:
+  selector: { matchLabels: { app: legacy-app } }
+  template:
+    metadata: { labels: { app: legacy-app } }
+    spec:
+      serviceAccountName: legacy-user
+      automountServiceAccountToken: false
+      containers: [{ name: app, image: busybox, volumeMounts: [{ name: tok, mountPath: /var/run/secrets/legacy }] }]
+      volumes: [{ name: tok, secret: { secretName: legacy-tok } }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: legacy-reader, namespace: ${ns} }
+rules: [{ apiGroups: [""], resources: [configmaps], verbs: [list] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: legacy-reader, namespace: ${ns} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: legacy-reader }
+subjects: [{ kind: ServiceAccount, name: legacy-user, namespace: ${ns} }]
+`);
+  // The test acts as the pod would: it reads the token the controller filled in (never printed).
+  const token = await waitFor('the legacy token', async () => {
+    const b64 = (await kubectl(['get', 'secret', 'legacy-tok', '-n', ns, '-o', 'jsonpath={.data.token}'])).trim();
+    return b64 ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
+  });
+  await waitFor('legacy RBAC', async () => ((await request(token, 'GET', `/api/v1/namespaces/${ns}/configmaps?legacy-${MARKER}=1`)) === 200 ? true : undefined));
+  const line = await waitFor('the legacy request in the audit log', async () =>
+    fs.readFileSync(cp.auditLog, 'utf8').split('\n').find((l) => l.includes(`legacy-${MARKER}=1`) && l.includes('"code":200')), 20_000);
+  const event = JSON.parse(line);
+  assert.equal(event.annotations['authentication.k8s.io/legacy-token'], `system:serviceaccount:${ns}:legacy-user`);
+  assert.equal(event.user.extra?.['authentication.kubernetes.io/pod-name'], undefined, 'no pod identity');
+  t.diagnostic(`legacy token credential-id in user.extra: ${JSON.stringify(event.user.extra?.['authentication.kubernetes.io/credential-id'] ?? null)}`);
+  const lastUsed = await waitFor('the last-used label', async () => {
+    const labels = JSON.parse(await kubectl(['get', 'secret', 'legacy-tok', '-n', ns, '-o', 'jsonpath={.metadata.labels}']) || '{}');
+    return labels['kubernetes.io/legacy-token-last-used'] as string | undefined;
+  });
+  assert.equal(lastUsed, new Date().toISOString().slice(0, 10));
+
+  const result = await scan(['--kubeconfig', cp.kubeconfig, '-n', ns, '--secrets-metadata']);
+  const app = byName(result, 'legacy-app');
+  assert.equal(app.token.needed, 'yes', app.token.neededReason);
+  assert.equal(app.evidence!.attribution, 'service-account');
+  assert.deepEqual(app.evidence!.used, [`list configmaps in ${ns}`]);
+  assert.deepEqual(result.evidence.legacyTokenSecrets.find((s) => s.name === 'legacy-tok'), { namespace: ns, name: 'legacy-tok', serviceAccount: 'legacy-user', lastUsed });
+  const sa = result.evidence.serviceAccounts.find((s) => s.name === 'legacy-user')!;
+  assert.equal(sa.withoutPod.legacyTokenCalls >= 1, true);
+});

@@ -318,10 +318,17 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): ClusterConnect
   const execRaw = asRecord(u.exec);
   const token = str(u.token);
   const tokenFile = str(u['token-file']);
-  if (asRecord(u['auth-provider'])) {
-    fail(`${userWhere}: auth-provider plugins were removed from kubectl (1.26); use an exec credential plugin (e.g. gke-gcloud-auth-plugin, kubelogin)`);
+  const provider = asRecord(u['auth-provider']);
+  if (provider && provider.name !== 'oidc') {
+    fail(`${userWhere}: the ${String(provider.name)} auth-provider was removed from kubectl (1.26); use its exec credential plugin (gke-gcloud-auth-plugin, kubelogin)`);
   }
-  if (execRaw) auth = { kind: 'exec', exec: parseExec(execRaw, userWhere), userName };
+  const oidcToken = provider ? str(asRecord(provider.config)?.['id-token']) : undefined;
+  if (provider && !oidcToken) fail(`${userWhere}: the oidc auth-provider has no id-token yet; run any kubectl command once to log in`);
+  if (oidcToken && !execRaw && !token) {
+    // kubectl's oidc provider also refreshes an expired id-token with the refresh-token and writes it back to
+    // the kubeconfig; a read-only audit does not rewrite the user's kubeconfig, so an expired token ends in 401.
+    auth = { kind: 'token', token: oidcToken };
+  } else if (execRaw) auth = { kind: 'exec', exec: parseExec(execRaw, userWhere), userName };
   else if (token) auth = { kind: 'token', token };
   else if (tokenFile) {
     if (!fs.existsSync(tokenFile)) fail(`${userWhere}: token-file ${tokenFile} does not exist`);

@@ -256,3 +256,18 @@ contexts: [{name: c, context: {cluster: c, user: u}}]
   await assert.rejects(get(mk(`{apiVersion: client.authentication.k8s.io/v1, interactiveMode: Always, command: sh, args: ['-c', 'true']}`)), /standard input is not a terminal/);
   assert.throws(() => mk(`{apiVersion: client.authentication.k8s.io/v1, command: sh}`), /interactiveMode must be set/);
 });
+
+test('auth-provider: oidc id-token is used as a bearer token; removed providers (gcp, azure) are clear errors', () => {
+  const d = tmp();
+  const kc = (provider: string) =>
+    write(d, `kc-${provider.length}-${Math.random()}`, `apiVersion: v1
+kind: Config
+current-context: c
+clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]
+users: [{name: u, user: {auth-provider: ${provider}}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+`);
+  assert.deepEqual(loadKubeConfig({ kubeconfig: kc(`{name: oidc, config: {id-token: eyJ.id.tok, refresh-token: r, idp-issuer-url: 'https://issuer'}}`) }).auth, { kind: 'token', token: 'eyJ.id.tok' });
+  expectExit5(() => loadKubeConfig({ kubeconfig: kc(`{name: oidc, config: {idp-issuer-url: 'https://issuer'}}`) }), /oidc auth-provider has no id-token yet/);
+  expectExit5(() => loadKubeConfig({ kubeconfig: kc(`{name: gcp, config: {}}`) }), /gcp auth-provider was removed from kubectl \(1\.26\); use its exec credential plugin/);
+});

@@ -221,7 +221,8 @@ function flowInsert(text: string, map: YAMLMap, pairText: string, eol: string): 
 
 function appendSplice(text: string, edit: AppendObjectEdit, json: boolean, eol: string, seq: number): Splice {
   if (json) throw new ManifestEditError(edit.file, 0, 'cannot append a document to a JSON file');
-  let body = yamlStringify(edit.object, { lineWidth: 0 });
+  // YAML 1.1 output quotes yes/no/on/off, which Kubernetes (go-yaml, 1.1 booleans) would otherwise read as booleans.
+  let body = yamlStringify(edit.object, { lineWidth: 0, version: '1.1' });
   if (eol !== '\n') body = body.replace(/\n/g, eol);
   const comment = edit.comment ? edit.comment.split('\n').map((l) => `# ${l}`).join(eol) + eol : '';
   const sep = text.length === 0 ? '' : (text.endsWith('\n') ? '' : eol) + `---${eol}`;

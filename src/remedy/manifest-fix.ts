@@ -136,7 +136,7 @@ export function renderDiff(changes: FileChange[]): string {
       const label = (side: string): string => (c.file.startsWith('/') ? c.file : `${side}/${c.file}`);
       return createTwoFilesPatch(c.created ? '/dev/null' : label('a'), label('b'), c.before, c.after, undefined, undefined, { context: 3 });
     })
-    .map((p) => p.replace(/^=+\n/, ''))
+    .map((p) => p.replace(/^(Index: [^\n]*\n)?=+\n/, ''))
     .join('');
 }
 

@@ -321,6 +321,8 @@ function finish(w: Workload, lookup: ServiceAccountLookup, decision: AutomountDe
   if (pending.length) parts.push(`${pending.join(', ')} would get the token if it is on`);
   for (const s of delivered) if (s.kind !== 'automount' || !head.includes(s.volume ?? '\u0000')) parts.push(`${s.detail}; into ${s.containers.join(', ')}`);
   parts.push(...notes);
+  const ap = w.admittedPods;
+  if (ap) parts.push(`${ap.withInjectedToken} of ${ap.count} running pod${ap.count === 1 ? '' : 's'} read back from the cluster carr${ap.withInjectedToken === 1 && ap.count === 1 ? 'ies' : 'y'} the injected token`);
   if (typeErrors.length) parts.push(`fields with the wrong type make the answer unknown: ${typeErrors.join(', ')}`);
   void lookup;
   return {

@@ -371,6 +371,14 @@ function at(obj: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
+/** Whether an admitted pod has a `kube-api-access-*` token volume that some container mounts. */
+function carriesInjectedToken(w: Workload): boolean {
+  const s = w.template.spec;
+  const vol = (s.volumes ?? []).find((v) => v.name.startsWith('kube-api-access-') && (v.projected?.sources ?? []).some((p) => p.serviceAccountToken));
+  if (!vol) return false;
+  return [...(s.initContainers ?? []), ...(s.containers ?? []), ...(s.ephemeralContainers ?? [])].some((c) => (c.volumeMounts ?? []).some((m) => m.name === vol.name));
+}
+
 /** Pods read back from a cluster: admission already ran, so their volumes are the truth, not a simulation. */
 function isReadBack(obj: KubeObject, origin: Inventory['origin']): boolean {
   if (origin === 'cluster') return true;
@@ -731,6 +739,11 @@ export class InventoryBuilder implements InventorySink {
         top.pods.count += 1;
         top.pods.names.push(w.name);
         if (w.uid) top.pods.uids.push(w.uid);
+        if (w.alreadyAdmitted) {
+          top.admittedPods ??= { count: 0, withInjectedToken: 0 };
+          top.admittedPods.count += 1;
+          if (carriesInjectedToken(w)) top.admittedPods.withInjectedToken += 1;
+        }
       }
     }
     for (const w of kept) {

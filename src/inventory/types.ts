@@ -186,6 +186,11 @@ export interface Workload {
    * (`spec.template.spec.automountServiceAccountToken`). Verdicts that depend on them are `unknown`.
    */
   typeErrors?: string[];
+  /**
+   * Pods read back from a cluster that were folded into this workload, and how many of them carry the injected
+   * token now (they were admitted with the ServiceAccount settings of their creation time, which may differ).
+   */
+  admittedPods?: { count: number; withInjectedToken: number };
   /** Source line of the template's `automountServiceAccountToken`, and how it was spelled (non-canonical-boolean rule). */
   automountLine?: number;
   automountSpelling?: string;

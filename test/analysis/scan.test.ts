@@ -30,6 +30,8 @@ test('scan(paths) reads manifests and reports every example case', async () => {
   assert.deepEqual(by('legacy', 'token-volume').token.sources.map((s) => s.kind), ['legacy-secret']);
   assert.equal(by('kube-system', 'kube-apiserver-node-1').token.mounted, false, 'mirror pod');
   assert.equal(by('web', 'worker-0').token.mounted, false, 'admitted pod without kube-api-access volume');
+  assert.deepEqual([by('web', 'api').pods, by('web', 'api').token.mounted], [2, false], 'template verdict: the SA is off now');
+  assert.ok(r.findings.some((f) => f.rule === 'token-running-pods-differ' && f.resource.name === 'api'), 'but both running pods still carry the token');
   const rules = new Set(r.findings.map((f) => f.rule));
   for (const id of ['token-default-service-account', 'token-pod-opt-in', 'token-deprecated-service-account-field', 'token-projected-long-expiry', 'token-legacy-secret', 'token-automount-non-canonical-boolean', 'token-service-account-missing']) assert.ok(rules.has(id), id);
   assert.ok(inventoryOf(r), 'the inventory stays reachable for reports');

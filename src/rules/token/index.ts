@@ -7,12 +7,14 @@ import { projectedLongExpiry } from './projected-long-expiry.ts';
 import { legacySecretToken } from './legacy-secret-token.ts';
 import { automountNonCanonicalBoolean } from './automount-non-canonical-boolean.ts';
 import { serviceAccountMissing } from './service-account-missing.ts';
+import { runningPodsDiffer } from './running-pods-differ.ts';
 
 export const TOKEN_RULES: readonly Rule[] = [
   defaultServiceAccountToken,
   legacySecretToken,
   projectedLongExpiry,
   serviceAccountMissing,
+  runningPodsDiffer,
   deprecatedServiceAccountField,
   automountNonCanonicalBoolean,
   podOptIn,

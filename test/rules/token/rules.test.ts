@@ -26,7 +26,7 @@ test('rule metadata: unique ids, all fields present, every token rule registered
     for (const f of ['title', 'explanation', 'remediation'] as const) assert.ok(r[f].length > 10, `${r.id}.${f}`);
     assert.ok(RULES.includes(r));
   }
-  assert.equal(TOKEN_RULES.length, 7);
+  assert.equal(TOKEN_RULES.length, 8);
 });
 
 describe('token-default-service-account', () => {
@@ -120,5 +120,27 @@ describe('token-service-account-missing', () => {
     assert.match(f[0]!.message, /not in the input: token verdict unknown/);
     assert.equal((await findings([deploy('d', {})], 'token-service-account-missing')).length, 0);
     assert.equal((await findings([sa('x'), deploy('d', { serviceAccountName: 'x' })], 'token-service-account-missing')).length, 0);
+  });
+});
+
+describe('token-running-pods-differ', () => {
+  const vol = { name: 'kube-api-access-abcde', projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }] } };
+  const runningPod = (name: string, withToken: boolean): KubeObject => ({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name, namespace: NS, uid: name, creationTimestamp: '2026-01-01T00:00:00Z', ownerReferences: [{ kind: 'Deployment', name: 'd', controller: true }] },
+    spec: { serviceAccountName: 'x', containers: [{ name: 'app', ...(withToken ? { volumeMounts: [{ name: vol.name, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] } : {}) }], ...(withToken ? { volumes: [vol] } : {}) },
+  });
+  test('SA now off, running pods still carry the token: medium, counts in the message and the reason', async () => {
+    const objs = [sa('x', { automountServiceAccountToken: false }), deploy('d', { serviceAccountName: 'x' }), runningPod('d-1', true), runningPod('d-2', true)];
+    const f = await findings(objs, 'token-running-pods-differ');
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.severity, 'medium');
+    assert.match(f[0]!.message, /2 of its 2 running pods still carry one/);
+    const inv = buildInventory(objs.map((o) => sourced(o)));
+    assert.deepEqual(inv.workloads[0]!.admittedPods, { count: 2, withInjectedToken: 2 });
+  });
+  test('quiet when the running pods match the template', async () => {
+    assert.equal((await findings([sa('x', { automountServiceAccountToken: false }), deploy('d', { serviceAccountName: 'x' }), runningPod('d-1', false)], 'token-running-pods-differ')).length, 0);
+    assert.equal((await findings([sa('x'), deploy('d', { serviceAccountName: 'x' }), runningPod('d-1', true)], 'token-running-pods-differ')).length, 0);
   });
 });

@@ -30,8 +30,14 @@ test("cluster:up starts a detached control plane and cluster:down stops exactly 
   const stateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ksa-cli-test-")), "state.json");
   const env = { KSA_CLUSTER_STATE: stateFile };
   try {
-    const up = await cli(["up"], env);
+    // Two `up`s at once: exactly one starts a control plane, the other says so instead of starting a second.
+    const [a, b] = await Promise.all([cli(["up"], env), cli(["up"], env)]);
+    const up = a.stdout.includes("ready in") ? a : b;
+    const other = up === a ? b : a;
     assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /ready in/);
+    assert.equal(other.code, 1, other.stdout);
+    assert.match(other.stderr, /another cluster:up \(pid \d+\) is starting/);
     const state = readState(stateFile);
     assert.match(up.stdout, new RegExp(`kubeconfig: ${state.kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
     assert.match(up.stdout, /npm run cluster:down/);

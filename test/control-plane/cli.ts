@@ -2,7 +2,7 @@
 // The state file records the exact PIDs, so `down` stops only what `up` started.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { binDir, cacheRoot, ControlPlaneUnavailable, readState, startControlPlaneWithState, terminatePids } from "./harness.ts";
+import { binDir, cacheRoot, ControlPlaneUnavailable, readState, startControlPlaneWithState, terminatePids, type ControlPlaneState } from "./harness.ts";
 
 export function stateFilePath(): string {
   return process.env.KSA_CLUSTER_STATE ?? path.join(cacheRoot(), "cluster-state.json");
@@ -10,16 +10,34 @@ export function stateFilePath(): string {
 
 async function up(): Promise<number> {
   const file = stateFilePath();
-  if (fs.existsSync(file)) {
-    const s = readState(file);
-    if (isAlive(s.pids.apiserver)) {
-      process.stdout.write(`a control plane is already up: ${s.server}\nkubeconfig: ${s.kubeconfig}\nstop it with: npm run cluster:down\n`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // The state file is claimed exclusively before anything starts, so two `up`s never both start one and
+  // lose track of the first.
+  for (;;) {
+    try {
+      fs.writeFileSync(file, JSON.stringify({ startingPid: process.pid }) + "\n", { flag: "wx" });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const existing = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<ControlPlaneState> & { startingPid?: number };
+    if (existing.pids && isAlive(existing.pids.apiserver)) {
+      process.stdout.write(`a control plane is already up: ${existing.server}\nkubeconfig: ${existing.kubeconfig}\nstop it with: npm run cluster:down\n`);
       return 0;
     }
-    fs.rmSync(file, { force: true });
+    if (existing.startingPid && isAlive(existing.startingPid)) {
+      process.stderr.write(`cluster:up: another cluster:up (pid ${existing.startingPid}) is starting a control plane; wait for it\n`);
+      return 1;
+    }
+    fs.rmSync(file, { force: true }); // stale: its processes are gone
   }
-  const { state } = await startControlPlaneWithState({ name: "cli", detached: true });
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  let state: ControlPlaneState;
+  try {
+    ({ state } = await startControlPlaneWithState({ name: "cli", detached: true }));
+  } catch (e) {
+    fs.rmSync(file, { force: true });
+    throw e;
+  }
   fs.writeFileSync(file, JSON.stringify(state, null, 2) + "\n");
   process.stdout.write(
     `control plane ${state.version} ready in ${(state.readyAfterMs / 1000).toFixed(1)} s at ${state.server}\n` +
@@ -40,6 +58,10 @@ async function down(): Promise<number> {
     return 0;
   }
   const s = readState(file);
+  if (!s.pids) {
+    process.stdout.write(`a cluster:up is still starting (state ${file}); run cluster:down after it finished\n`);
+    return 1;
+  }
   // Only PIDs that still run our binaries: after a reboot the numbers may belong to someone else.
   const ours = [s.pids.controllerManager, s.pids.apiserver, s.pids.etcd].filter((pid) => runsFrom(pid, binDir()));
   await terminatePids(ours);
@@ -59,8 +81,7 @@ function runsFrom(pid: number, dir: string): boolean {
 
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2] !== "Z";
   } catch {
     return false;
   }

@@ -4,6 +4,9 @@
 // justifies our answer is written next to the case, and the exact set is pinned so it cannot drift.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { agreementByTool, compareAll, CHECKS, loadExpectations, type Comparison } from './peers.ts';
 
 /** `tool | check | resource` → why our answer is the one the API server would give. */
@@ -40,6 +43,8 @@ test('peer fixtures: agreement per tool, and every disagreement is a pinned, jus
   const total = rows.length;
   const agreed = rows.length - disagreements.length;
   t.diagnostic(`overall: ${agreed}/${total} agree`);
+  const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md'), 'utf8');
+  assert.ok(readme.includes(`${agreed} of ${total} cases`), 'README "Compared with other tools" states the current agreement');
 });
 
 test('peer fixtures: the precedence cases every tool gets wrong somewhere are right here', async () => {

@@ -2,6 +2,7 @@
 // one-verb/one-resource/one-name rules (rbacutil.BreakdownRule), merges the simple ones that differ only by
 // verb (CompactRules), sorts by the Go String() of the PolicyRule, and prints through a tabwriter
 // (minwidth 6, tabwidth 4, padding 3, padchar ' ') — staging/src/k8s.io/kubectl/pkg/cmd/auth/cani.go.
+// Pinned to kubectl v1.36.3 by test/e2e/rbac-can-i.test.ts (byte-equal tables for every corpus ServiceAccount).
 import type { PolicyRule } from '../inventory/types.ts';
 import { breakdownRule } from './match.ts';
 import type { RulesReview } from './engine.ts';
@@ -30,8 +31,11 @@ export function compactRules(rules: PolicyRule[]): PolicyRule[] {
       continue;
     }
     const existing = simple.get(key);
-    if (existing) existing.verbs = [...existing.verbs, ...r.verbs];
-    else simple.set(key, { ...r, verbs: [...r.verbs] });
+    // kubectl v1.36 keeps each verb once per simple rule (checked against its output: a Role and a
+    // ClusterRole granting the same verbs print `[get list]`, not `[get list get list]`).
+    if (existing) {
+      for (const v of r.verbs) if (!existing.verbs.includes(v)) existing.verbs.push(v);
+    } else simple.set(key, { ...r, verbs: [...r.verbs] });
   }
   return [...out, ...simple.values()];
 }

@@ -200,6 +200,9 @@ export function dangerousCatalogue(kubernetesMinor = 36): DangerousPermission[] 
         ['admissionregistration.k8s.io', 'mutatingwebhookconfigurations', { name: ANY_NAME, clusterOnly: true }],
         ['admissionregistration.k8s.io', 'validatingadmissionpolicies', { name: ANY_NAME, clusterOnly: true }],
         ['admissionregistration.k8s.io', 'validatingadmissionpolicybindings', { name: ANY_NAME, clusterOnly: true }],
+        // MutatingAdmissionPolicy is served as admissionregistration.k8s.io/v1 in 1.36.
+        ['admissionregistration.k8s.io', 'mutatingadmissionpolicies', { name: ANY_NAME, clusterOnly: true }],
+        ['admissionregistration.k8s.io', 'mutatingadmissionpolicybindings', { name: ANY_NAME, clusterOnly: true }],
       ]).map((alt) => alt.map((p) => (p.attrs.verb === 'create' ? { ...p, attrs: { ...p.attrs, name: undefined } as ResourceAttributes } : p))),
     },
     {

@@ -53,6 +53,7 @@ const TABLE: [string, [string, string, boolean, ...string[]][]][] = [
     ['volumeattributesclasses', 'VolumeAttributesClass', false, 'vac'],
   ]],
   ['admissionregistration.k8s.io/v1', [
+    ['mutatingadmissionpolicies', 'MutatingAdmissionPolicy', false], ['mutatingadmissionpolicybindings', 'MutatingAdmissionPolicyBinding', false],
     ['mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false], ['validatingadmissionpolicies', 'ValidatingAdmissionPolicy', false],
     ['validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', false], ['validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false],
   ]],

@@ -108,6 +108,21 @@ describe('exit codes', () => {
   });
 });
 
+test('--pod-templates teaches a custom kind; a bad table is a usage error (exit 2)', async () => {
+  const dir = tmp({
+    'runner.yaml': 'apiVersion: example.com/v1\nkind: BatchRunner\nmetadata: {name: nightly, namespace: jobs}\nspec:\n  runner:\n    template:\n      spec:\n        containers: [{name: run, image: x}]\n',
+  });
+  const without = await scan(['-f', dir, '-o', 'json']);
+  assert.equal(JSON.parse(without.out).workloads.length, 0, 'unknown kinds are skipped');
+  const withTable = await scan(['-f', dir, '-o', 'json', '--pod-templates', join(EXAMPLES, 'pod-templates.yaml')]);
+  const w = JSON.parse(withTable.out).workloads;
+  assert.deepEqual(w.map((x: { kind: string; name: string; token: { mounted: boolean } }) => [x.kind, x.name, x.token.mounted]), [['BatchRunner', 'nightly', true]]);
+  const bad = tmp({ 'pt.yaml': 'podTemplates: nope\n' });
+  const r = await scan(['-f', dir, '--pod-templates', join(bad, 'pt.yaml')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /pt\.yaml: expected a list under 'podTemplates'/);
+});
+
 describe('output', () => {
   test('-o json keeps stdout pure JSON (problems and summary on stderr)', async () => {
     const r = await scan(['-f', EXAMPLES, '-o', 'json']);

@@ -42,10 +42,13 @@ export interface PrincipalStats {
   ops: Map<string, OpStats>;
   /** Impersonators (identity `impersonated`). */
   impersonatedBy: Set<string>;
+  /** Credential IDs (user.extra credential-id) of tokens without pod identity; capped. */
+  credentialIds: Set<string>;
   userAgents: Set<string>;
 }
 
 const MAX_USER_AGENTS = 5;
+const MAX_CREDENTIAL_IDS = 1000;
 
 /** Whether the authorizer allowed the request: the decision annotation, else a 403 means it did not. */
 export function callAllowed(c: ServiceAccountCall): boolean {
@@ -66,7 +69,7 @@ export class EvidenceAggregator {
     const key = kind === 'pod' ? `${namespace}\u0000${name}\u0000pod\u0000${c.podName ?? ''}\u0000${c.podUid ?? ''}` : `${namespace}\u0000${name}\u0000${kind}`;
     let p = this.principals.get(key);
     if (!p) {
-      p = { namespace, serviceAccount: name, kind, calls: 0, allowed: 0, denied: 0, legacyTokenCalls: 0, ops: new Map(), impersonatedBy: new Set(), userAgents: new Set() };
+      p = { namespace, serviceAccount: name, kind, calls: 0, allowed: 0, denied: 0, legacyTokenCalls: 0, ops: new Map(), impersonatedBy: new Set(), credentialIds: new Set(), userAgents: new Set() };
       if (kind === 'pod') {
         if (c.podName) p.podName = c.podName;
         if (c.podUid) p.podUid = c.podUid;
@@ -82,6 +85,7 @@ export class EvidenceAggregator {
     if (!p.lastSeen || t > p.lastSeen) p.lastSeen = t;
     if (c.impersonatedBy) p.impersonatedBy.add(c.impersonatedBy);
     if (c.userAgent && p.userAgents.size < MAX_USER_AGENTS) p.userAgents.add(c.userAgent);
+    if (kind === 'service-account' && c.credentialId && p.credentialIds.size < MAX_CREDENTIAL_IDS) p.credentialIds.add(c.credentialId);
 
     if (c.impersonating) {
       // The request was authorised as the impersonated identity; what the SA itself needed is `impersonate`.

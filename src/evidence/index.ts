@@ -95,7 +95,13 @@ export interface ServiceAccountEvidenceEntry {
   namespace: string;
   name: string;
   /** Requests with this SA's token that carry no pod identity (legacy or TokenRequest tokens). */
-  withoutPod: { calls: number; allowed: number; denied: number; legacyTokenCalls: number; firstSeen?: string; lastSeen?: string; ops: OpSummary[]; userAgents: string[] };
+  withoutPod: {
+    calls: number; allowed: number; denied: number; legacyTokenCalls: number; firstSeen?: string; lastSeen?: string; ops: OpSummary[]; userAgents: string[];
+    /** Who requested those tokens (TokenRequest events joined on credential ID), e.g. `alice` for `kubectl create token`. */
+    issuedBy: { issuer: string; credentials: number }[];
+    /** Distinct credential IDs whose TokenRequest is not in the logs (issued before the window, or not a TokenRequest token). */
+    credentialsWithoutIssuer: number;
+  };
   /** Requests made by other identities impersonating this SA. */
   impersonated: { calls: number; by: string[]; ops: OpSummary[] };
   /** Pod-bound requests whose pod matches no workload of the input (deleted workloads, partial input). */
@@ -289,6 +295,13 @@ export async function applyAuditEvidence(inventory: Inventory, reports: Workload
   // Window start as a date, for the day-granular last-used label; without logs, --min-window before now.
   const recentSince = (window.from ?? new Date(now.getTime() - minWindowDays * DAY_MS).toISOString()).slice(0, 10);
 
+  /** `; tokens requested by alice (TokenRequest)` when the requests' credential IDs join to TokenRequest events. */
+  const issuerNote = (ps: readonly PrincipalStats[]): string => {
+    const issuers = new Set<string>();
+    for (const p of ps) for (const cred of p.credentialIds) { const i = stats.issuedCredentials.get(cred); if (i) issuers.add(i.issuer); }
+    return issuers.size ? `; the tokens were requested by ${[...issuers].sort().join(', ')} (TokenRequest)` : '';
+  };
+
   // ---- verdicts ----
   const isDefaultOp = defaultOpPredicate(inventory);
   const entries: WorkloadEvidenceEntry[] = [];
@@ -318,7 +331,8 @@ export async function applyAuditEvidence(inventory: Inventory, reports: Workload
       if (unboundCandidates.length === 1) {
         needed = 'yes';
         basis = 'service-account-calls';
-        reason = `${unbound.allowed} allowed request(s) used service account ${r.serviceAccount}'s token without pod identity (legacy Secret or TokenRequest token) between ${unbound.firstSeen} and ${unbound.lastSeen}; this is the only workload holding such a token of it, though the token may also be used outside the cluster`;
+        reason = `${unbound.allowed} allowed request(s) used service account ${r.serviceAccount}'s token without pod identity (legacy Secret or TokenRequest token) between ${unbound.firstSeen} and ${unbound.lastSeen}; this is the only workload holding such a token of it, though the token may also be used outside the cluster`
+          + issuerNote(sa?.withoutPod ?? []);
       } else {
         needed = 'unknown';
         basis = 'insufficient-evidence';
@@ -457,9 +471,16 @@ export async function applyAuditEvidence(inventory: Inventory, reports: Workload
     const im = totalsOf(e.impersonated);
     const ua = new Set<string>();
     for (const p of e.withoutPod) for (const u of p.userAgents) ua.add(u);
+    const issuers = new Map<string, number>();
+    let withoutIssuer = 0;
+    for (const p of e.withoutPod) for (const cred of p.credentialIds) {
+      const issued = stats.issuedCredentials.get(cred);
+      if (issued) issuers.set(issued.issuer, (issuers.get(issued.issuer) ?? 0) + 1);
+      else withoutIssuer++;
+    }
     return {
       namespace: k.slice(0, k.indexOf('/')), name: k.slice(k.indexOf('/') + 1),
-      withoutPod: { calls: wp.calls, allowed: wp.allowed, denied: wp.denied, legacyTokenCalls: e.withoutPod.reduce((n, p) => n + p.legacyTokenCalls, 0), ...(wp.firstSeen ? { firstSeen: wp.firstSeen, lastSeen: wp.lastSeen } : {}), ops: sortOps(wp.ops.values()), userAgents: [...ua] },
+      withoutPod: { calls: wp.calls, allowed: wp.allowed, denied: wp.denied, legacyTokenCalls: e.withoutPod.reduce((n, p) => n + p.legacyTokenCalls, 0), ...(wp.firstSeen ? { firstSeen: wp.firstSeen, lastSeen: wp.lastSeen } : {}), ops: sortOps(wp.ops.values()), userAgents: [...ua], issuedBy: [...issuers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([issuer, credentials]) => ({ issuer, credentials })), credentialsWithoutIssuer: withoutIssuer },
       impersonated: { calls: im.calls, by: [...new Set(e.impersonated.flatMap((p) => [...p.impersonatedBy]))].sort(), ops: sortOps(im.ops.values()) },
       unmatchedPods: e.unmatched.map((u) => ({ ...(u.p.podName ? { name: u.p.podName } : {}), ...(u.p.podUid ? { uid: u.p.podUid } : {}), calls: u.p.calls, allowed: u.p.allowed, reason: u.reason, ...(u.p.firstSeen ? { firstSeen: u.p.firstSeen, lastSeen: u.p.lastSeen } : {}) })),
     };

@@ -177,6 +177,9 @@ test('scan -f manifests --audit-log: verdicts from the real audit log, pods matc
   }
   const email = ev.serviceAccounts.find((s) => s.name === 'emailservice')!;
   assert.equal(email.withoutPod.allowed >= 1, true, 'the unbound TokenRequest token is attributed to the service account only');
+  assert.equal(email.withoutPod.issuedBy.length, 1, 'joined to its TokenRequest through the credential ID');
+  assert.equal(email.withoutPod.issuedBy[0]!.credentials, 1);
+  assert.doesNotMatch(email.withoutPod.issuedBy[0]!.issuer, /^system:node:/);
   assert.equal(byName(result, 'emailservice').evidence!.calls, 0);
 
   // Least privilege for frontend: exactly the requests made; what it holds and never used.

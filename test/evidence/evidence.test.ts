@@ -110,6 +110,24 @@ test('legacy token requests are attributed to the service account only, and only
   assert.equal(sa1.withoutPod.legacyTokenCalls, 1);
 });
 
+test('requests with TokenRequest tokens are joined to who requested the token', async () => {
+  const w = workload('Deployment', 'ci', 'runner', 'builder');
+  const r = [report(w, { sources: [{ kind: 'env', secret: 'builder-token', apiAudience: true, containers: ['c'], detail: 'env' }] })];
+  const cred = { 'authentication.kubernetes.io/credential-id': ['JTI=abc'] };
+  const f = log([
+    ...background(8 * DAY),
+    eventLine({ username: 'alice', verb: 'create', objectRef: { resource: 'serviceaccounts', subresource: 'token', namespace: 'ci', name: 'builder' }, annotations: { 'authentication.kubernetes.io/issued-credential-id': 'JTI=abc' }, ts: at(100) }),
+    ...requestLines({ username: sa('ci', 'builder'), extra: cred, verb: 'list', objectRef: { resource: 'pods', namespace: 'ci' }, ts: at(101) }),
+    ...requestLines({ username: sa('ci', 'builder'), extra: { 'authentication.kubernetes.io/credential-id': ['JTI=old'] }, verb: 'list', objectRef: { resource: 'pods', namespace: 'ci' }, ts: at(102) }),
+  ]);
+  const s = await applyAuditEvidence(inventory([w]), r, { paths: [f], now });
+  const e = s.serviceAccounts.find((x) => x.name === 'builder')!;
+  assert.deepEqual(e.withoutPod.issuedBy, [{ issuer: 'alice', credentials: 1 }]);
+  assert.equal(e.withoutPod.credentialsWithoutIssuer, 1);
+  assert.equal(r[0]!.token.needed, 'yes');
+  assert.match(r[0]!.token.neededReason, /the tokens were requested by alice \(TokenRequest\)/);
+});
+
 test('malformed audit-log lines become input warnings with file:line, and a total past the cap', async () => {
   const w = workload('Deployment', 'team', 'app', 'app');
   const inv = inventory([w]);

@@ -17,6 +17,8 @@ const NEEDLE = Buffer.from('"' + SERVICE_ACCOUNT_PREFIX);
 const TS_KEY = Buffer.from('"requestReceivedTimestamp":"');
 const STAGE_RECEIVED = Buffer.from('"stage":"RequestReceived"');
 const APISERVER_USER = Buffer.from('"username":"system:apiserver"');
+const ISSUED_CREDENTIAL = Buffer.from('"authentication.kubernetes.io/issued-credential-id":"');
+const MAX_ISSUED_CREDENTIALS = 100_000;
 const NL = 0x0a;
 const QUOTE = 0x22;
 const CANONICAL_TS_LENGTH = 27; // metav1.MicroTime: 2006-01-02T15:04:05.000000Z, always UTC
@@ -29,6 +31,7 @@ export const NODE_NAME_KEY = 'authentication.kubernetes.io/node-name';
 export const CREDENTIAL_ID_KEY = 'authentication.kubernetes.io/credential-id';
 export const DECISION_ANNOTATION = 'authorization.k8s.io/decision';
 export const LEGACY_TOKEN_ANNOTATION = 'authentication.k8s.io/legacy-token';
+export const ISSUED_CREDENTIAL_ANNOTATION = 'authentication.kubernetes.io/issued-credential-id';
 
 export interface ReadAuditLogOptions {
   /** Files, directories (every non-hidden regular file below, sorted), gzip detected by magic bytes, `-` = stdin. */
@@ -141,6 +144,7 @@ class LineScanner {
     let s = start;
     let nextSa = -2;
     let nextApi = -2;
+    let nextIssued = -2;
     while (s < end) {
       let e: number;
       if (final) e = end;
@@ -162,6 +166,8 @@ class LineScanner {
         if (nextSa >= 0 && nextSa < le) this.serviceAccountLine(buf, s, le, nextSa);
         if (nextApi !== -1 && nextApi < s) nextApi = buf.indexOf(APISERVER_USER, s);
         if (nextApi >= 0 && nextApi < le) this.apiServerLine(buf, s, le);
+        if (nextIssued !== -1 && nextIssued < s) nextIssued = buf.indexOf(ISSUED_CREDENTIAL, s);
+        if (nextIssued >= 0 && nextIssued < le) this.tokenRequestLine(buf, s, le);
       }
       if (final) return end;
       s = e + 1;
@@ -260,6 +266,21 @@ class LineScanner {
       && ref.name.startsWith('apiserver-') && (ev.verb === 'update' || ev.verb === 'patch' || ev.verb === 'create')) {
       this.stats.apiServerLeases.add(ref.name);
     }
+  }
+
+  private tokenRequestLine(buf: Buffer, s: number, le: number): void {
+    if (this.stats.issuedCredentials.size >= MAX_ISSUED_CREDENTIALS) return;
+    let ev: unknown;
+    try { ev = JSON.parse(buf.toString('utf8', s, le)); } catch { return; }
+    if (!isRecord(ev) || !isRecord(ev.objectRef) || !isRecord(ev.annotations) || !isRecord(ev.user)) return;
+    const ref = ev.objectRef;
+    const cred = ev.annotations[ISSUED_CREDENTIAL_ANNOTATION];
+    const issuer = ev.user.username;
+    if (ref.resource !== 'serviceaccounts' || ref.subresource !== 'token' || typeof ref.namespace !== 'string' || typeof ref.name !== 'string') return;
+    if (typeof cred !== 'string' || typeof issuer !== 'string' || issuer.startsWith('system:node:')) return;
+    if (this.opts.wantServiceAccount && !this.opts.wantServiceAccount(`${ref.namespace}:${ref.name}`)) return;
+    const at = typeof ev.requestReceivedTimestamp === 'string' ? canonicalMicroTime(ev.requestReceivedTimestamp) ?? '' : '';
+    this.stats.issuedCredentials.set(cred, { issuer, namespace: ref.namespace, serviceAccount: ref.name, at });
   }
 
   private malformed(message: string): void {
@@ -437,7 +458,7 @@ async function stdinChunks(stdin: Readable): Promise<AsyncIterable<Buffer>> {
 export function emptyAuditLogStats(): AuditLogStats {
   return {
     files: [], lines: 0, events: 0, serviceAccountEvents: 0, serviceAccountCalls: 0, malformed: 0, problems: [],
-    window: {}, hours: new Set(), apiServerLeases: new Set(), perFile: [],
+    window: {}, hours: new Set(), apiServerLeases: new Set(), issuedCredentials: new Map(), perFile: [],
   };
 }
 

@@ -89,6 +89,13 @@ export interface AuditLogStats {
    * whose log was read. Empty when the audit policy drops those events.
    */
   apiServerLeases: Set<string>;
+  /**
+   * TokenRequests by identities other than nodes, by the credential ID they issued (audit annotation
+   * `authentication.kubernetes.io/issued-credential-id`, KEP-4193): joins a later request's
+   * user.extra credential-id back to who asked for the token (`kubectl create token`, CI). Kubelet-issued
+   * tokens are Pod-bound and identified by their pod, so they are not kept. Capped.
+   */
+  issuedCredentials: Map<string, { issuer: string; namespace: string; serviceAccount: string; at: string }>;
   /** Per input file: its own window, to tell consecutive rotations from parallel servers. */
   perFile: { file: string; from?: string; to?: string; events: number }[];
 }

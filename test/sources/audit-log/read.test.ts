@@ -188,6 +188,14 @@ test('identity leases of API servers, and re-formatted (non-compact) events', as
   assert.equal(stats.window.from, '2026-11-20T09:00:00.500000Z');
 });
 
+test('TokenRequests by non-node identities are kept by the credential ID they issued', async () => {
+  const f = join(dir, 'tokenrequest.log');
+  const tr = (user: string, sa: string, jti: string) => eventLine({ username: user, verb: 'create', objectRef: { resource: 'serviceaccounts', subresource: 'token', namespace: 'ci', name: sa }, annotations: { 'authentication.kubernetes.io/issued-credential-id': `JTI=${jti}` }, ts: at(1) });
+  writeFileSync(f, [tr('alice', 'builder', 'j1'), tr('system:node:n1', 'builder', 'j2'), tr('bob', 'other', 'j3')].join('\n'));
+  const { stats } = await read([f], { wantServiceAccount: (s) => s === 'ci:builder' });
+  assert.deepEqual([...stats.issuedCredentials], [['JTI=j1', { issuer: 'alice', namespace: 'ci', serviceAccount: 'builder', at: at(1) }]]);
+});
+
 test('helpers: canonical MicroTime and SA usernames', () => {
   assert.equal(canonicalMicroTime('2026-11-20T10:00:00.123456Z'), '2026-11-20T10:00:00.123456Z');
   assert.equal(canonicalMicroTime('2026-11-20T12:00:00+02:00'), '2026-11-20T10:00:00.000000Z');

@@ -135,6 +135,12 @@ test('impersonation from the kubeconfig (as, as-groups): every group is sent as 
   const sink = new CollectingSink();
   const r = await readCluster({ kubeconfig: kubeconfig('impersonate-nogroup', { 'certificate-authority-data': caB64 }, nogroup), quiet: true, namespace: ns }, sink, captureIO());
   assert.ok(r.gaps.length >= 10, 'without the group the impersonated user can read nothing');
+  // The same through the CLI flags, which replace the kubeconfig's impersonation.
+  const { run: snapshotRun } = await import('../../src/cli/commands/snapshot.ts');
+  const io = captureIO();
+  assert.equal(await snapshotRun(['--kubeconfig', cp.kubeconfig, '-n', ns, '-q', '--as', 'ksa-flag-user', '--as-group', 'ksa-unbound', '--as-group', group], io), 0, io.err());
+  const io2 = captureIO();
+  assert.equal(await snapshotRun(['--kubeconfig', cp.kubeconfig, '-n', ns, '-q', '--as', 'ksa-flag-user'], io2), 4);
 });
 
 test('client-node KubeConfig for writers: exec-plugin credentials, first-wins merge, works with client-node on the real server', { timeout: 60_000 }, async () => {

@@ -14,6 +14,9 @@ export const CLUSTER_FLAGS = {
   'chunk-size': { type: 'string' },
   'secrets-metadata': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  as: { type: 'string' },
+  'as-group': { type: 'string', multiple: true },
+  'as-uid': { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 export const CLUSTER_FLAGS_HELP = `Cluster flags (as kubectl):
@@ -26,6 +29,8 @@ export const CLUSTER_FLAGS_HELP = `Cluster flags (as kubectl):
   --request-timeout DUR    per request, e.g. 30s, 1m (0 = none; default 30s)
   --chunk-size N           list page size (default 500; 0 = unpaged)
   --secrets-metadata       also list service-account-token Secrets, metadata only (needs list secrets)
+  --as USER, --as-group G, --as-uid UID
+                           impersonate (replaces the kubeconfig's as/as-groups; --as-group repeatable)
   -q, --quiet              no progress on stderr
 `;
 
@@ -46,7 +51,9 @@ export function parseDuration(s: string): number {
   return total;
 }
 
-type FlagValues = { [K in keyof typeof CLUSTER_FLAGS]?: (typeof CLUSTER_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
+type FlagValues = {
+  [K in keyof typeof CLUSTER_FLAGS]?: (typeof CLUSTER_FLAGS)[K] extends { multiple: true } ? string[] : (typeof CLUSTER_FLAGS)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 export function clusterOptionsFromFlags(v: FlagValues & Record<string, unknown>): ClusterOptions {
   const o: ClusterOptions = {};
@@ -56,6 +63,12 @@ export function clusterOptionsFromFlags(v: FlagValues & Record<string, unknown>)
   if (v.selector) o.selector = v.selector;
   if (v.quiet) o.quiet = true;
   if (v['secrets-metadata']) o.secretsMetadata = true;
+  if (v.as || v['as-group']?.length || v['as-uid']) {
+    // kubectl: --as-group without --as is an error ("requesting groups or user-extra for … without impersonating a user").
+    if (!v.as) throw new UserError('--as-group and --as-uid need --as (as in kubectl)', EXIT.USAGE);
+    o.impersonate = { user: v.as, groups: v['as-group'] ?? [] };
+    if (v['as-uid']) o.impersonate.uid = v['as-uid'];
+  }
   if (v['request-timeout'] !== undefined) {
     const ms = parseDuration(v['request-timeout']);
     // 0 means no timeout in kubectl; a day stands in for "none" so a dead connection still ends.

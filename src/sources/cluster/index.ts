@@ -44,6 +44,8 @@ export interface ClusterOptions {
   connection?: ClusterConnection;
   /** Test hook for in-cluster detection. */
   inClusterRoot?: string;
+  /** --as/--as-group/--as-uid: replaces the kubeconfig's impersonation. */
+  impersonate?: { user: string; groups: string[]; uid?: string };
 }
 
 export interface ResourceStats {
@@ -139,7 +141,10 @@ export async function readCluster(opts: ClusterOptions, sink: InventorySink, io:
   if (opts.kubeconfig) kcOpts.kubeconfig = opts.kubeconfig;
   if (opts.context) kcOpts.context = opts.context;
   if (opts.inClusterRoot) kcOpts.inClusterRoot = opts.inClusterRoot;
-  const conn = opts.connection ?? loadKubeConfig(kcOpts);
+  let conn = opts.connection ?? loadKubeConfig(kcOpts);
+  if (opts.impersonate) {
+    conn = { ...conn, impersonate: { user: opts.impersonate.user, groups: opts.impersonate.groups, extra: {}, ...(opts.impersonate.uid ? { uid: opts.impersonate.uid } : {}) } };
+  }
   const progress = makeProgress(io.stderr, opts.quiet ?? false);
   const creds = new CredentialSource(conn, { env: io.env, stdinIsTTY: !!io.stdin.isTTY, stderr: io.stderr });
   let retries = 0;

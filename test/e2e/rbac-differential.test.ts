@@ -231,3 +231,24 @@ test(`RBAC engine equals SubjectAccessReview on ${QUESTIONS} random questions`, 
   assert.equal(disagreements.length, 0, `${disagreements.length} disagreements (seed ${SEED}); first:\n${disagreements[0]}`);
   assert.ok(allowedCount > qs.length * 0.05 && allowedCount < qs.length * 0.95, `the generator should produce both answers often (allowed ${allowedCount})`);
 });
+
+test('rulesFor equals SelfSubjectRulesReview (as a multiset of rules) for every generated subject in every namespace', { timeout: 300_000 }, async () => {
+  const live = await readBack();
+  const subjects: UserInfo[] = [...namespaces.flatMap((ns) => saNames.map((n) => serviceAccountUser(ns, n))), ...users.map((u, i) => ({ name: u, groups: [groups[i % groups.length]!, 'system:authenticated'] }))];
+  const cases = subjects.flatMap((user) => namespaces.map((ns) => ({ user, ns })));
+  const norm = (rules: { verbs?: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }[]) =>
+    rules.map((r) => JSON.stringify([r.verbs ?? [], r.apiGroups ?? [], r.resources ?? [], r.resourceNames ?? [], r.nonResourceURLs ?? []])).sort();
+  const results = await mapLimit(cases, 16, async ({ user, ns }) => {
+    // Impersonation as the admin: the server then evaluates exactly this user and these groups.
+    const res = await client.post('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: ns } },
+      { 'Impersonate-User': user.name, 'Impersonate-Group': user.groups });
+    assert.equal(res.status, 201, JSON.stringify(res.json).slice(0, 300));
+    const ours = live.rulesFor(user, ns);
+    const same = JSON.stringify(norm(res.json.status.resourceRules)) === JSON.stringify(norm(ours.resourceRules)) &&
+      JSON.stringify(norm(res.json.status.nonResourceRules)) === JSON.stringify(norm(ours.nonResourceRules));
+    return { user, ns, same, server: res.json.status, ours };
+  });
+  const bad = results.filter((r) => !r.same);
+  console.log(`rbac-differential: rulesFor vs SelfSubjectRulesReview: ${results.length - bad.length}/${results.length} equal (seed ${SEED})`);
+  assert.equal(bad.length, 0, bad.slice(0, 1).map((b) => JSON.stringify({ user: b.user, ns: b.ns, server: b.server, ours: { resourceRules: b.ours.resourceRules, nonResourceRules: b.ours.nonResourceRules } })).join('\n'));
+});

@@ -5,7 +5,7 @@ import https from 'node:https';
 import { parse } from 'yaml';
 
 export interface AdminClient {
-  post(path: string, body: unknown): Promise<{ status: number; json: any }>;
+  post(path: string, body: unknown, headers?: Record<string, string | string[]>): Promise<{ status: number; json: any }>;
   get(path: string): Promise<{ status: number; json: any }>;
   close(): void;
 }
@@ -23,10 +23,10 @@ export function adminClient(kubeconfig: string): AdminClient {
   });
   const server = new URL(cluster.server);
   if (server.hostname !== '127.0.0.1') throw new Error(`refusing to talk to ${server.hostname}: tests only use 127.0.0.1`);
-  const request = (method: string, path: string, body?: unknown) =>
+  const request = (method: string, path: string, body?: unknown, extra: Record<string, string | string[]> = {}) =>
     new Promise<{ status: number; json: any }>((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request({ agent, hostname: server.hostname, port: server.port, path, method, headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
+      const req = https.request({ agent, hostname: server.hostname, port: server.port, path, method, headers: { accept: 'application/json', ...extra, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
@@ -43,7 +43,7 @@ export function adminClient(kubeconfig: string): AdminClient {
       if (payload) req.end(payload);
       else req.end();
     });
-  return { post: (p, b) => request('POST', p, b), get: (p) => request('GET', p), close: () => agent.destroy() };
+  return { post: (p, b, h) => request('POST', p, b, h), get: (p) => request('GET', p), close: () => agent.destroy() };
 }
 
 /** Runs `fn` over items with at most `limit` in flight; results in input order. */

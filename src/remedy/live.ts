@@ -34,8 +34,13 @@ export interface RollbackEntry {
   name: string;
   /** patch: merge patch restoring the previous values (null = the field was absent). */
   patch?: Record<string, unknown>;
-  /** The resourceVersion our change produced: the rollback refuses to overwrite a later change. */
+  /** The resourceVersion our change produced (informational: controllers bump it with status updates). */
   resourceVersion?: string;
+  /**
+   * The values the fix set. The rollback re-reads the object and refuses to touch it when one of them was
+   * changed since (someone else's later change wins), then patches with the version it read.
+   */
+  expect?: { path: string[]; value: unknown }[];
   kubectl: string;
 }
 
@@ -221,7 +226,7 @@ export async function applyLive(actions: LiveAction[], plan: FixPlan, opts: Appl
     prepared.push({
       action: a,
       patch: { ...header(a), ...a.body, metadata: { ...header(a).metadata, resourceVersion: currentRv } },
-      rollback: { op: 'patch', apiVersion: a.apiVersion, kind: a.kind, namespace: a.namespace, name: a.name, patch: restore, kubectl: kubectlFor({ ...a, op: 'patch' }, restore) },
+      rollback: { op: 'patch', apiVersion: a.apiVersion, kind: a.kind, namespace: a.namespace, name: a.name, patch: restore, expect: leaves(a.body), kubectl: kubectlFor({ ...a, op: 'patch' }, restore) },
     });
   }
 
@@ -266,6 +271,12 @@ export async function applyLive(actions: LiveAction[], plan: FixPlan, opts: Appl
   return EXIT.OK;
 }
 
+function leaves(body: Record<string, unknown>, prefix: string[] = []): { path: string[]; value: unknown }[] {
+  return Object.entries(body).flatMap(([k, v]) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? leaves(v as Record<string, unknown>, [...prefix, k]) : [{ path: [...prefix, k], value: v }],
+  );
+}
+
 /** The merge patch that puts back, for every leaf the fix sets, what the object had (null = absent). */
 function restoringPatch(body: Record<string, unknown>, current: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -291,10 +302,21 @@ export async function applyRollbackFile(file: string, cluster: ClusterOptions, i
   for (const e of data.entries) {
     try {
       if (e.op === 'delete') await c.delete(header(e));
-      else await c.patch({ ...header(e), ...e.patch, metadata: { ...header(e).metadata, ...(e.resourceVersion ? { resourceVersion: e.resourceVersion } : {}) } } as k8s.KubernetesObject, undefined, undefined, 'kube-sa-audit', undefined, k8s.PatchStrategy.MergePatch);
+      else {
+        const current = (await c.read(header(e))) as unknown as KubeObject;
+        for (const x of e.expect ?? []) {
+          const now = getPath(current, x.path);
+          if (now !== x.value) {
+            throw new UserError(`rollback of ${describe(e)} refused: ${x.path.join('.')} is ${JSON.stringify(now)} now, not the ${JSON.stringify(x.value)} the fix set (changed since); ${done} of ${data.entries.length} entries were rolled back; restore it by hand if still wanted: ${e.kubectl}`, EXIT.FIX_FAILED);
+          }
+        }
+        const rv = current.metadata?.resourceVersion;
+        await c.patch({ ...header(e), ...e.patch, metadata: { ...header(e).metadata, ...(rv ? { resourceVersion: rv } : {}) } } as k8s.KubernetesObject, undefined, undefined, 'kube-sa-audit', undefined, k8s.PatchStrategy.MergePatch);
+      }
       done++;
       io.stderr.write(`${e.op === 'delete' ? 'deleted' : 'restored'} ${describe(e)}\n`);
     } catch (err) {
+      if (err instanceof UserError) throw err;
       const m = apiMessage(err);
       if (e.op === 'delete' && m.code === 404) {
         done++;

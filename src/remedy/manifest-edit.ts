@@ -240,7 +240,8 @@ export function editManifestText(text: string, file: string, edits: ManifestEdit
   const splices: Splice[] = [];
   edits.forEach((e, i) => {
     if (e.op === 'set') for (const s of setFieldSplices(text, docs, e, json, eol)) splices.push({ ...s, seq: i });
-    else splices.push(appendSplice(text, e, json, eol, i));
+    // Appended documents go after every in-place insertion at the end of the file.
+    else splices.push(appendSplice(text, e, json, eol, 1_000_000 + i));
   });
   // Apply from the end so earlier offsets stay valid; same offset: later request first, so earlier ends up first.
   splices.sort((a, b) => b.at - a.at || b.seq - a.seq);

@@ -152,3 +152,12 @@ test('atomic write: a failure mid-write leaves the original intact and no temp f
   assert.equal((await stat(file)).mode & 0o777, 0o640, 'permissions kept');
   assert.deepEqual(await readdir(dir), ['m.yaml']);
 });
+
+test('an insertion at the very end of the file stays in its document when documents are appended', () => {
+  const src = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n';
+  const out = editManifestText(src, 'p.yaml', [
+    { op: 'append', file: 'p.yaml', object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'p' } } },
+    { op: 'set', target: { file: 'p.yaml', kind: 'Pod', namespace: 'n', name: 'p' }, path: ['spec'], key: 'serviceAccountName', value: 'p' },
+  ]);
+  assert.equal(out, src + '  serviceAccountName: p\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: p\n');
+});

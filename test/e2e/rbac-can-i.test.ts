@@ -150,3 +150,31 @@ test('the built-in resource table matches the server\'s discovery (plural, names
   const missing = [...served.keys()].filter((k) => !ourKeys.has(k));
   assert.deepEqual(missing, [], 'every served built-in resource is in the table');
 });
+
+test('live can-i / who-can (no -f): the same answers and exit codes as kubectl against the cluster', { timeout: 300_000 }, async () => {
+  const picks = serviceAccounts.filter((s) => ['argocd-server', 'kyverno-admission-controller', 'calico-node', 'tekton-pipelines-controller'].includes(s.name));
+  assert.ok(picks.length >= 3);
+  const questions: string[][] = [['get', 'secrets'], ['list', 'nodes'], ['create', 'pods'], ['get', 'nodes/x', '--subresource', 'proxy'], ['patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io'], ['create', 'serviceaccounts/calico-cni-plugin', '--subresource', 'token'], ['get', '/metrics']];
+  let compared = 0;
+  for (const sa of picks) {
+    const as = `system:serviceaccount:${sa.namespace}:${sa.name}`;
+    for (const q of questions) {
+      const theirs = await cp.kubectl(['auth', 'can-i', ...q, '-n', sa.namespace, `--as=${as}`]);
+      const mine = await ours(['can-i', ...q, '-n', sa.namespace, '--as', as, '--kubeconfig', cp.kubeconfig]);
+      assert.equal(mine.out, theirs.stdout, `${as} ${q.join(' ')}: ${mine.err}`);
+      assert.equal(mine.code, theirs.code, `${as} ${q.join(' ')}`);
+      compared++;
+    }
+  }
+  // calico-node's rule names the one ServiceAccount it may mint tokens for: only that name is allowed.
+  const calicoNs = picks.find((s) => s.name === 'calico-node')!.namespace;
+  const named = await ours(['who-can', 'create', 'serviceaccounts/calico-cni-plugin', '--subresource', 'token', '-n', calicoNs, '-o', 'json', '--kubeconfig', cp.kubeconfig]);
+  const unnamed = await ours(['who-can', 'create', 'serviceaccounts', '--subresource', 'token', '-n', calicoNs, '-o', 'json', '--kubeconfig', cp.kubeconfig]);
+  assert.ok(!(JSON.parse(unnamed.out) as { subject: { name: string } }[]).some((r) => r.subject.name === 'calico-node'));
+  const who = named;
+  assert.equal(who.code, 0, who.err);
+  const rows = JSON.parse(who.out) as { subject: { kind: string; name: string; namespace?: string } }[];
+  assert.ok(rows.some((r) => r.subject.kind === 'ServiceAccount' && r.subject.name === 'calico-node'), 'calico-node may mint tokens (named)');
+  assert.ok(rows.some((r) => r.subject.name === 'system:masters'));
+  console.log(`rbac-can-i: live can-i compared ${compared} answers with kubectl`);
+});

@@ -396,7 +396,8 @@ export async function applyAuditEvidence(inventory: Inventory, reports: Workload
   // ---- shared service accounts and least privilege ----
   const rulesOf = workloadTotals.map((t) => rulesFromOps(t.ops.values(), isDefaultOp));
   const canonical = (m: Map<string, PolicyRule[]>): string => JSON.stringify([...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const existingSas = new Set(inventory.serviceAccounts.keys());
+  // Names of suggested service accounts must not clash with existing ones or with each other.
+  const takenSas = new Set(inventory.serviceAccounts.keys());
   const sharedServiceAccounts: SharedServiceAccountEntry[] = [];
   const dedicatedSubject = new Map<number, string>();
   const bySa = new Map<string, number[]>();
@@ -420,7 +421,8 @@ export async function applyAuditEvidence(inventory: Inventory, reports: Workload
         // The largest group could keep the current SA, but a fresh SA per need makes every grant explicit.
         const base = reports[group[0]!]!.name;
         let saName = base === name ? `${base}-dedicated` : base;
-        while (existingSas.has(`${ns}/${saName}`) && saName !== name) saName += '-sa';
+        while (takenSas.has(`${ns}/${saName}`)) saName += '-sa';
+        takenSas.add(`${ns}/${saName}`);
         for (const i of group) dedicatedSubject.set(i, saName);
         split.push({ serviceAccount: saName, workloads: group.map((i) => `${reports[i]!.kind}/${reports[i]!.name}`), allows: describeOps(workloadTotals[group[0]!]!.ops.values(), 'allowed') });
       }

@@ -238,3 +238,20 @@ test('granted but never used, from the RBAC engine', async () => {
   assert.deepEqual(unused, ['get secrets|true|', 'get,list,delete configmaps|false|list configmaps,delete configmaps']);
   assert.deepEqual(lp.roles[0]!.rules, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['cfg'] }]);
 });
+
+test('suggested service-account names never clash with existing ones or each other', async () => {
+  const a = workload('Deployment', 'team', 'web', 'shared');
+  const b = workload('CronJob', 'team', 'web', 'shared');
+  const c = workload('Deployment', 'team', 'quiet', 'shared');
+  const reports = [report(a), report(b), report(c)];
+  const inv = inventory([a, b, c]);
+  inv.serviceAccounts.set('team/web', { namespace: 'team', name: 'web', secrets: [], imagePullSecrets: [], labels: {}, annotations: {}, location: { file: 'x', line: 1 } });
+  const f = log([
+    ...background(8 * DAY),
+    ...requestLines({ username: sa('team', 'shared'), extra: podExtra('web-7d9f8b6c4d-x2b4z', 'ua'), verb: 'list', objectRef: { resource: 'pods', namespace: 'team' }, ts: at(10) }),
+    ...requestLines({ username: sa('team', 'shared'), extra: podExtra('web-29412345-x2b4z', 'ub'), verb: 'list', objectRef: { resource: 'secrets', namespace: 'team' }, ts: at(11) }),
+  ]);
+  const s = await applyAuditEvidence(inv, reports, { paths: [f], now });
+  const split = s.sharedServiceAccounts[0]!.split;
+  assert.deepEqual(split.map((x) => [x.workloads.join(), x.serviceAccount]), [['Deployment/web', 'web-sa'], ['CronJob/web', 'web-sa-sa']]);
+});

@@ -39,6 +39,8 @@ export type { UnusedGrant } from './grants.ts';
 
 export const DEFAULT_MIN_WINDOW_DAYS = 7;
 export const LEGACY_TOKEN_LAST_USED_LABEL = 'kubernetes.io/legacy-token-last-used';
+/** Set by the legacy token cleaner before deletion; an invalidated token no longer authenticates. */
+export const LEGACY_TOKEN_INVALID_SINCE_LABEL = 'kubernetes.io/legacy-token-invalid-since';
 
 export interface AuditEvidenceOptions {
   /** Files, directories, `.gz`, or `-` for stdin. */
@@ -143,7 +145,7 @@ export interface EvidenceSection {
   apiServers: { identityLeases: string[]; expected?: number };
   workloads: WorkloadEvidenceEntry[];
   serviceAccounts: ServiceAccountEvidenceEntry[];
-  legacyTokenSecrets: { namespace: string; name: string; serviceAccount?: string; lastUsed?: string }[];
+  legacyTokenSecrets: { namespace: string; name: string; serviceAccount?: string; lastUsed?: string; invalidSince?: string }[];
   sharedServiceAccounts: SharedServiceAccountEntry[];
   leastPrivilege: LeastPrivilegeEntry[];
   assumptions: string[];
@@ -286,7 +288,8 @@ export async function applyAuditEvidence(inventory: Inventory, reports: Workload
   const lastUsedBySecret = new Map<string, string>();
   for (const s of inventory.tokenSecrets.values()) {
     const lastUsed = s.labels[LEGACY_TOKEN_LAST_USED_LABEL];
-    legacyTokenSecrets.push({ namespace: s.namespace, name: s.name, ...(s.serviceAccountName ? { serviceAccount: s.serviceAccountName } : {}), ...(lastUsed ? { lastUsed } : {}) });
+    const invalidSince = s.labels[LEGACY_TOKEN_INVALID_SINCE_LABEL];
+    legacyTokenSecrets.push({ namespace: s.namespace, name: s.name, ...(s.serviceAccountName ? { serviceAccount: s.serviceAccountName } : {}), ...(lastUsed ? { lastUsed } : {}), ...(invalidSince ? { invalidSince } : {}) });
     if (lastUsed) lastUsedBySecret.set(`${s.namespace}/${s.name}`, lastUsed);
   }
   const legacySecretsOf = (r: WorkloadReport): string[] =>

@@ -91,9 +91,12 @@ export function liveActions(plan: FixPlan, inventory: Inventory): { actions: Liv
           break;
         }
         const specPath = [...s.workload.templatePath, 'spec'];
+        // The deprecated alias `serviceAccount` is filled from serviceAccountName on every write; setting (and
+        // later restoring) both keeps them in step, else a rollback to "unset" would leave the alias behind.
+        const fields = s.kind === 'set-service-account' ? { serviceAccountName: s.value, serviceAccount: s.value } : { [field]: s.value };
         actions.push({
           op: 'patch', ...workloadTarget(s.workload),
-          body: nest(specPath, { [field]: s.value }),
+          body: nest(specPath, fields),
           expect: s.kind === 'pod-automount' ? [{ path: [...specPath, field], value: s.before }] : [],
           reason: s.reason,
         });

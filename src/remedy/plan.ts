@@ -178,6 +178,8 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
   const plan: FixPlan = { steps: [], untouched: [], manual: [], restart: [], promised: [] };
   const groups = new Map<string, Member[]>();
   const takenNames = new Set<string>();
+  /** `default` groups that --dedicated-sa emptied, with one moved workload (where a created manifest goes). */
+  const emptiedDefaults = new Map<string, WorkloadRef>();
 
   reports.forEach((report, i) => {
     const w = findWorkload(inventory, report, i);
@@ -274,6 +276,7 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
         m.intent = 'keep';
         groups.set(serviceAccountKey(namespace, newName), [{ ...m, automountNow: true }]);
         members.splice(members.indexOf(m), 1);
+        if (members.length === 0) emptiedDefaults.set(key, m.ref);
       }
       if (bindingsNaming(inventory, namespace, 'default').length && !members.some((m) => m.intent !== 'remove' && m.automountNow !== false)) {
         plan.manual.push({
@@ -285,7 +288,22 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
   }
 
   for (const [key, members] of groups) {
-    if (members.length === 0) continue;
+    if (members.length === 0) {
+      const moved = emptiedDefaults.get(key);
+      const sa = inventory.serviceAccounts.get(key);
+      if (moved && level === 'sa' && sa?.automountServiceAccountToken !== false) {
+        plan.steps.push({
+          kind: 'sa-automount',
+          serviceAccount: { namespace: moved.namespace, name: 'default', location: sa?.location, resourceVersion: sa?.resourceVersion },
+          create: !sa,
+          nextTo: moved,
+          before: sa?.automountServiceAccountToken,
+          value: false,
+          reason: `every workload that used ${key} now runs as its own service account; pods created through default later get no token`,
+        });
+      }
+      continue;
+    }
     const namespace = members[0]!.report.namespace;
     const saName = key.slice(namespace.length + 1);
     const sa: ServiceAccount | undefined = inventory.serviceAccounts.get(key);

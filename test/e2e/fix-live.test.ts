@@ -185,3 +185,75 @@ test('a concurrent change between read and patch: 409, exit 6, nothing after it 
   assert.equal((await getJson(['get', 'serviceaccount', 'web-sa', '-n', nsConflict])).automountServiceAccountToken, undefined);
   assert.equal((await getJson(['get', 'deployment', 'pinned', '-n', nsConflict])).spec.template.spec.automountServiceAccountToken, true);
 });
+
+test('--dedicated-sa on a live cluster: own SA with the same permissions (checked by the server), rollback removes it', async () => {
+  const n = uniqueNamespace('fix-ded');
+  await k(['create', 'namespace', n]);
+  await waitForDefaultSa(n);
+  try {
+    await k(['apply', '-f', '-'], [
+      JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'default-view', namespace: n }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: n }] }),
+      JSON.stringify(deploy('ops', n)),
+    ].join('\n'));
+    const rollbackFile = join(work, 'rollback-ded.json');
+    const c = captureIO();
+    assert.equal(await main(['fix', '--kubeconfig', cp.kubeconfig, '-n', n, '-q', '--apply', '--dedicated-sa', '--rollback-file', rollbackFile], { io: c.io }), 0, c.err());
+    assert.equal((await getJson(['get', 'deployment', 'ops', '-n', n])).spec.template.spec.serviceAccountName, 'ops');
+    // The API server's own authorizer: the new SA can do what default could.
+    const can = await cp.kubectl(['auth', 'can-i', 'list', 'configmaps', '-n', n, '--as', `system:serviceaccount:${n}:ops`]);
+    assert.equal(can.stdout.trim(), 'yes');
+    // default now has automount off (nobody left on it needs it) — and the moved workload's new pods have a token.
+    assert.equal((await getJson(['get', 'serviceaccount', 'default', '-n', n])).automountServiceAccountToken, false);
+    const pods = await freshPods(n, new Set(), ['ops']);
+    const pod = pods.get('ops');
+    // The first pod may predate the fix; wait for one of the newest ReplicaSet (created by the template change).
+    assert.equal(pod.spec.serviceAccountName, 'ops');
+    assert.equal(hasApiToken(pod), true);
+    const r = captureIO();
+    assert.equal(await main(['fix', '--kubeconfig', cp.kubeconfig, '--rollback', rollbackFile], { io: r.io }), 0, r.err());
+    const spec = (await getJson(['get', 'deployment', 'ops', '-n', n])).spec.template.spec;
+    assert.equal(spec.serviceAccountName, undefined);
+    assert.equal(spec.serviceAccount, undefined);
+    assert.notEqual((await cp.kubectl(['get', 'serviceaccount', 'ops', '-n', n])).code, 0, 'created SA deleted');
+    assert.notEqual((await cp.kubectl(['get', 'rolebinding', 'default-view-ops', '-n', n])).code, 0, 'binding copy deleted');
+    assert.equal((await getJson(['get', 'serviceaccount', 'default', '-n', n])).automountServiceAccountToken, undefined);
+  } finally {
+    await cp.kubectl(['delete', 'namespace', n, '--wait=false']);
+  }
+});
+
+test('the server-side dry run rejects a change: exit 6, nothing applied, no rollback file', async () => {
+  const n = uniqueNamespace('fix-dry');
+  const id = n.slice(-8);
+  await k(['create', 'namespace', n]);
+  await waitForDefaultSa(n);
+  const policy = `ksa-fixdry-${id}`;
+  try {
+    await k(['apply', '-f', '-'], bundle(n));
+    // An admission policy (scoped to this namespace) that forbids changing Deployments: the dry run must hit it.
+    await k(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: policy },
+      spec: { failurePolicy: 'Fail', matchConstraints: { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['deployments'] }] }, validations: [{ expression: 'false', message: 'deployments are frozen' }] },
+    }) + '\n' + JSON.stringify({
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: policy },
+      spec: { policyName: policy, validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': n } } } },
+    }));
+    for (let i = 0; i < 100; i++) {
+      const r = await cp.kubectl(['label', 'deployment', 'web', '-n', n, 'probe=1', '--dry-run=server']);
+      if (r.code !== 0) break;
+      await sleep(200);
+    }
+    const rollbackFile = join(work, 'rollback-dry.json');
+    const c = captureIO();
+    const code = await main(['fix', '--kubeconfig', cp.kubeconfig, '-n', n, '-q', '--apply', '--rollback-file', rollbackFile], { io: c.io });
+    await sleep(20);
+    assert.equal(code, 6);
+    assert.match(c.err(), /server-side dry run rejected Deployment .*\/pinned.*deployments are frozen.*nothing was applied/);
+    assert.equal((await getJson(['get', 'serviceaccount', 'default', '-n', n])).automountServiceAccountToken, undefined, 'the SA patch (which would pass) was not applied either');
+    await assert.rejects(readFile(rollbackFile));
+  } finally {
+    await cp.kubectl(['delete', 'validatingadmissionpolicybinding', policy, '--ignore-not-found']);
+    await cp.kubectl(['delete', 'validatingadmissionpolicy', policy, '--ignore-not-found']);
+    await cp.kubectl(['delete', 'namespace', n, '--wait=false']);
+  }
+});

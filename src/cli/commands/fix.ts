@@ -112,12 +112,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (result.gaps.length) {
       throw new UserError(`the live scan is incomplete (${result.gaps.map((g) => g.resource).join(', ')} unreadable); refusing to plan a fix on partial data`, EXIT.INCOMPLETE);
     }
-    const { liveActions, kubectlScript, applyLive } = await import('../../remedy/live.ts');
+    const { liveActions, kubectlScript, applyLive, restartCommands } = await import('../../remedy/live.ts');
     const actions = liveActions(plan, inventory);
     if (output === 'json') io.stdout.write(JSON.stringify({ plan, actions: actions.actions }, null, 2) + '\n');
     else {
       io.stdout.write(renderPlan(withNotes(plan, actions.notes)));
-      if (!values.apply && actions.actions.length) io.stdout.write('\nCommands (nothing was changed; run them, or use --apply):\n' + kubectlScript(actions.actions));
+      if (!values.apply && actions.actions.length) {
+        io.stdout.write('\nCommands (nothing was changed; run them, or use --apply):\n' + kubectlScript(actions.actions));
+        if (plan.restart.length) io.stdout.write('\nAfterwards, running pods of these workloads keep their token until restarted:\n' + restartCommands(plan.restart).join('\n') + '\n');
+      }
     }
     if (!values.apply) return EXIT.OK;
     return applyLive(actions.actions, plan, { cluster, io, rollbackFile: values['rollback-file'], context: clusterRead?.context });

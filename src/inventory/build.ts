@@ -23,6 +23,7 @@ import type {
   RbacSubject,
   ServiceAccount,
   SourcedObject,
+  ServiceAccountTokenProjection,
   SourceLocation,
   TokenSecret,
   Volume,
@@ -47,7 +48,23 @@ const RBAC_GROUP = 'rbac.authorization.k8s.io';
 /** Annotation kubectl apply writes with the whole object: large, and never needed here. */
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-type Path = readonly (string | number)[];
+/** A field path, built lazily as a linked list (cheap per field); turned into an array only for a problem. */
+interface PathNode {
+  readonly up: Path;
+  readonly key: string | number;
+}
+type Path = PathNode | null | readonly (string | number)[];
+function sub(p: Path, ...keys: (string | number)[]): Path {
+  let n: PathNode | null = Array.isArray(p) ? (sub(null, ...(p as (string | number)[])) as PathNode | null) : (p as PathNode | null);
+  for (const key of keys) n = { up: n, key };
+  return n;
+}
+function toArray(p: Path): (string | number)[] {
+  if (Array.isArray(p)) return [...(p as (string | number)[])];
+  const out: (string | number)[] = [];
+  for (let n = p as PathNode | null; n; n = n.up as PathNode | null) out.push(n.key);
+  return out.reverse();
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -59,7 +76,7 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-const dotted = (path: Path): string => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+const dotted = (path: Path): string => toArray(path).map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
 
 function stringMap(v: unknown): Record<string, string> {
   if (!isObject(v)) return {};
@@ -79,8 +96,9 @@ class ObjectReader {
     this.what = what;
     this.sink = sink;
   }
-  line(path: Path): number {
+  line(p: Path): number {
     // Walk up to the nearest ancestor the reader knows a line for.
+    const path = toArray(p);
     if (this.so.lineOf) {
       for (let n = path.length; n >= 0; n--) {
         const l = this.so.lineOf(path.slice(0, n));
@@ -123,7 +141,7 @@ class ObjectReader {
     const out: Record<string, unknown>[] = [];
     v.forEach((item, i) => {
       if (isObject(item)) out.push(item);
-      else this.bad([...path, i], 'a mapping', item);
+      else this.bad(sub(path, i), 'a mapping', item);
     });
     return out;
   }
@@ -136,7 +154,7 @@ class ObjectReader {
     const out: string[] = [];
     v.forEach((item, i) => {
       if (typeof item === 'string') out.push(item);
-      else this.bad([...path, i], 'a string', item);
+      else this.bad(sub(path, i), 'a string', item);
     });
     return out;
   }
@@ -148,13 +166,11 @@ function ownerRefs(meta: ObjectMeta | undefined): OwnerReference[] | undefined {
   const out: OwnerReference[] = [];
   for (const r of refs) {
     if (isObject(r) && typeof r.kind === 'string' && typeof r.name === 'string') {
-      out.push({
-        kind: r.kind,
-        name: r.name,
-        ...(typeof r.apiVersion === 'string' ? { apiVersion: r.apiVersion } : {}),
-        ...(typeof r.uid === 'string' ? { uid: r.uid } : {}),
-        ...(r.controller === true ? { controller: true } : {}),
-      });
+      const ref: OwnerReference = { kind: r.kind, name: r.name };
+      if (typeof r.apiVersion === 'string') ref.apiVersion = r.apiVersion;
+      if (typeof r.uid === 'string') ref.uid = r.uid;
+      if (r.controller === true) ref.controller = true;
+      out.push(ref);
     }
   }
   return out.length ? out : undefined;
@@ -173,18 +189,26 @@ function trimMeta(meta: unknown): ObjectMeta {
   return out;
 }
 
+function secretKeyRef(name: string | undefined, key: string | undefined, optional: boolean): { name?: string; key?: string; optional?: boolean } {
+  const ref: { name?: string; key?: string; optional?: boolean } = {};
+  if (name !== undefined) ref.name = name;
+  if (key !== undefined) ref.key = key;
+  if (optional) ref.optional = true;
+  return ref;
+}
+
 /** Reads one container, keeping only what the token analyses need. */
 function readContainer(r: ObjectReader, c: Record<string, unknown>, path: Path): Container {
-  const name = r.optString(c.name, [...path, 'name']) ?? `#${String(path[path.length - 1])}`;
+  const name = r.optString(c.name, sub(path, 'name')) ?? `#${String(toArray(path).at(-1))}`;
   const out: Container = { name };
   if (typeof c.image === 'string') out.image = c.image;
-  const restartPolicy = r.optString(c.restartPolicy, [...path, 'restartPolicy']);
+  const restartPolicy = r.optString(c.restartPolicy, sub(path, 'restartPolicy'));
   if (restartPolicy !== undefined) out.restartPolicy = restartPolicy;
   const mounts: VolumeMount[] = [];
-  r.list(c.volumeMounts, [...path, 'volumeMounts']).forEach((m, i) => {
-    const p = [...path, 'volumeMounts', i];
-    const mName = r.optString(m.name, [...p, 'name']);
-    const mountPath = r.optString(m.mountPath, [...p, 'mountPath']);
+  r.list(c.volumeMounts, sub(path, 'volumeMounts')).forEach((m, i) => {
+    const p = sub(path, 'volumeMounts', i);
+    const mName = r.optString(m.name, sub(p, 'name'));
+    const mountPath = r.optString(m.mountPath, sub(p, 'mountPath'));
     if (mName === undefined || mountPath === undefined) return;
     const vm: VolumeMount = { name: mName, mountPath };
     if (m.readOnly === true) vm.readOnly = true;
@@ -194,33 +218,35 @@ function readContainer(r: ObjectReader, c: Record<string, unknown>, path: Path):
   if (mounts.length) out.volumeMounts = mounts;
   // Only Secret references matter in env: plain values may hold anything and are dropped.
   const env: EnvVar[] = [];
-  r.list(c.env, [...path, 'env']).forEach((e, i) => {
+  r.list(c.env, sub(path, 'env')).forEach((e, i) => {
     const vf = e.valueFrom;
     if (!isObject(vf) || vf.secretKeyRef === undefined) return;
-    const p = [...path, 'env', i, 'valueFrom', 'secretKeyRef'];
+    const p = sub(path, 'env', i, 'valueFrom', 'secretKeyRef');
     if (!isObject(vf.secretKeyRef)) {
       r.bad(p, 'a mapping', vf.secretKeyRef);
       return;
     }
     const ref = vf.secretKeyRef;
-    const secretName = r.optString(ref.name, [...p, 'name']);
-    const key = r.optString(ref.key, [...p, 'key']);
+    const secretName = r.optString(ref.name, sub(p, 'name'));
+    const key = r.optString(ref.key, sub(p, 'key'));
     env.push({
       name: typeof e.name === 'string' ? e.name : `#${i}`,
-      valueFrom: { secretKeyRef: { ...(secretName !== undefined ? { name: secretName } : {}), ...(key !== undefined ? { key } : {}), ...(ref.optional === true ? { optional: true } : {}) } },
+      valueFrom: { secretKeyRef: secretKeyRef(secretName, key, ref.optional === true) },
     });
   });
   if (env.length) out.env = env;
   const envFrom: EnvFromSource[] = [];
-  r.list(c.envFrom, [...path, 'envFrom']).forEach((e, i) => {
+  r.list(c.envFrom, sub(path, 'envFrom')).forEach((e, i) => {
     if (e.secretRef === undefined) return;
-    const p = [...path, 'envFrom', i, 'secretRef'];
+    const p = sub(path, 'envFrom', i, 'secretRef');
     if (!isObject(e.secretRef)) {
       r.bad(p, 'a mapping', e.secretRef);
       return;
     }
-    const secretName = r.optString(e.secretRef.name, [...p, 'name']);
-    envFrom.push({ ...(typeof e.prefix === 'string' ? { prefix: e.prefix } : {}), secretRef: { ...(secretName !== undefined ? { name: secretName } : {}) } });
+    const secretName = r.optString(e.secretRef.name, sub(p, 'name'));
+    const ef: EnvFromSource = { secretRef: secretName !== undefined ? { name: secretName } : {} };
+    if (typeof e.prefix === 'string') ef.prefix = e.prefix;
+    envFrom.push(ef);
   });
   if (envFrom.length) out.envFrom = envFrom;
   return out;
@@ -229,46 +255,54 @@ function readContainer(r: ObjectReader, c: Record<string, unknown>, path: Path):
 function readItems(r: ObjectReader, v: unknown, path: Path): { key: string; path: string }[] | undefined {
   if (v === undefined || v === null) return undefined;
   return r.list(v, path).flatMap((it, i) => {
-    const key = r.optString(it.key, [...path, i, 'key']);
-    const p = r.optString(it.path, [...path, i, 'path']);
+    const key = r.optString(it.key, sub(path, i, 'key'));
+    const p = r.optString(it.path, sub(path, i, 'path'));
     return key !== undefined ? [{ key, path: p ?? key }] : [];
   });
 }
 
 function readVolume(r: ObjectReader, v: Record<string, unknown>, path: Path): Volume | undefined {
-  const name = r.optString(v.name, [...path, 'name']);
+  const name = r.optString(v.name, sub(path, 'name'));
   if (name === undefined) return undefined;
   const out: Volume = { name };
   if (v.secret !== undefined) {
-    if (!isObject(v.secret)) r.bad([...path, 'secret'], 'a mapping', v.secret);
+    if (!isObject(v.secret)) r.bad(sub(path, 'secret'), 'a mapping', v.secret);
     else {
-      const secretName = r.optString(v.secret.secretName, [...path, 'secret', 'secretName']);
-      const items = readItems(r, v.secret.items, [...path, 'secret', 'items']);
-      out.secret = { ...(secretName !== undefined ? { secretName } : {}), ...(v.secret.optional === true ? { optional: true } : {}) };
+      const secretName = r.optString(v.secret.secretName, sub(path, 'secret', 'secretName'));
+      const items = readItems(r, v.secret.items, sub(path, 'secret', 'items'));
+      out.secret = {};
+      if (secretName !== undefined) out.secret.secretName = secretName;
+      if (v.secret.optional === true) out.secret.optional = true;
       if (items) (out.secret as Record<string, unknown>).items = items;
     }
   }
   if (v.projected !== undefined) {
-    if (!isObject(v.projected)) r.bad([...path, 'projected'], 'a mapping', v.projected);
+    if (!isObject(v.projected)) r.bad(sub(path, 'projected'), 'a mapping', v.projected);
     else {
       const sources: VolumeProjection[] = [];
-      r.list(v.projected.sources, [...path, 'projected', 'sources']).forEach((s, i) => {
-        const p = [...path, 'projected', 'sources', i];
+      r.list(v.projected.sources, sub(path, 'projected', 'sources')).forEach((s, i) => {
+        const p = sub(path, 'projected', 'sources', i);
         if (s.serviceAccountToken !== undefined) {
-          if (!isObject(s.serviceAccountToken)) r.bad([...p, 'serviceAccountToken'], 'a mapping', s.serviceAccountToken);
+          if (!isObject(s.serviceAccountToken)) r.bad(sub(p, 'serviceAccountToken'), 'a mapping', s.serviceAccountToken);
           else {
             const sat = s.serviceAccountToken;
-            const audience = r.optString(sat.audience, [...p, 'serviceAccountToken', 'audience']);
-            const expirationSeconds = r.optNumber(sat.expirationSeconds, [...p, 'serviceAccountToken', 'expirationSeconds']);
-            const tokenPath = r.optString(sat.path, [...p, 'serviceAccountToken', 'path']) ?? '';
-            sources.push({ serviceAccountToken: { path: tokenPath, ...(audience !== undefined ? { audience } : {}), ...(expirationSeconds !== undefined ? { expirationSeconds } : {}) } });
+            const audience = r.optString(sat.audience, sub(p, 'serviceAccountToken', 'audience'));
+            const expirationSeconds = r.optNumber(sat.expirationSeconds, sub(p, 'serviceAccountToken', 'expirationSeconds'));
+            const tokenPath = r.optString(sat.path, sub(p, 'serviceAccountToken', 'path')) ?? '';
+            const projection: ServiceAccountTokenProjection = { path: tokenPath };
+            if (audience !== undefined) projection.audience = audience;
+            if (expirationSeconds !== undefined) projection.expirationSeconds = expirationSeconds;
+            sources.push({ serviceAccountToken: projection });
           }
         } else if (s.secret !== undefined) {
-          if (!isObject(s.secret)) r.bad([...p, 'secret'], 'a mapping', s.secret);
+          if (!isObject(s.secret)) r.bad(sub(p, 'secret'), 'a mapping', s.secret);
           else {
-            const secretName = r.optString(s.secret.name, [...p, 'secret', 'name']);
-            const items = readItems(r, s.secret.items, [...p, 'secret', 'items']);
-            sources.push({ secret: { ...(secretName !== undefined ? { name: secretName } : {}), ...(items ? { items } : {}) } });
+            const secretName = r.optString(s.secret.name, sub(p, 'secret', 'name'));
+            const items = readItems(r, s.secret.items, sub(p, 'secret', 'items'));
+            const secret: NonNullable<VolumeProjection['secret']> = {};
+            if (secretName !== undefined) secret.name = secretName;
+            if (items) secret.items = items;
+            sources.push({ secret });
           }
         } else if (isObject(s.configMap)) {
           // Kept by name only: it tells an injected kube-api-access volume (kube-root-ca.crt) apart.
@@ -295,24 +329,24 @@ function readPodSpec(r: ObjectReader, spec: unknown, path: Path): PodSpec | unde
     return undefined;
   }
   const out: PodSpec = {};
-  const sa = r.optString(spec.serviceAccountName, [...path, 'serviceAccountName']);
+  const sa = r.optString(spec.serviceAccountName, sub(path, 'serviceAccountName'));
   if (sa !== undefined) out.serviceAccountName = sa;
-  const deprecated = r.optString(spec.serviceAccount, [...path, 'serviceAccount']);
+  const deprecated = r.optString(spec.serviceAccount, sub(path, 'serviceAccount'));
   if (deprecated !== undefined) out.serviceAccount = deprecated;
-  const automount = r.optBool(spec.automountServiceAccountToken, [...path, 'automountServiceAccountToken']);
+  const automount = r.optBool(spec.automountServiceAccountToken, sub(path, 'automountServiceAccountToken'));
   if (automount !== undefined) out.automountServiceAccountToken = automount;
-  if (spec.containers !== undefined && !Array.isArray(spec.containers)) r.bad([...path, 'containers'], 'a list', spec.containers);
-  else out.containers = r.list(spec.containers, [...path, 'containers']).map((c, i) => readContainer(r, c, [...path, 'containers', i]));
-  const init = r.list(spec.initContainers, [...path, 'initContainers']).map((c, i) => readContainer(r, c, [...path, 'initContainers', i]));
+  if (spec.containers !== undefined && !Array.isArray(spec.containers)) r.bad(sub(path, 'containers'), 'a list', spec.containers);
+  else out.containers = r.list(spec.containers, sub(path, 'containers')).map((c, i) => readContainer(r, c, sub(path, 'containers', i)));
+  const init = r.list(spec.initContainers, sub(path, 'initContainers')).map((c, i) => readContainer(r, c, sub(path, 'initContainers', i)));
   if (init.length) out.initContainers = init;
-  const eph = r.list(spec.ephemeralContainers, [...path, 'ephemeralContainers']).map((c, i) => readContainer(r, c, [...path, 'ephemeralContainers', i]));
+  const eph = r.list(spec.ephemeralContainers, sub(path, 'ephemeralContainers')).map((c, i) => readContainer(r, c, sub(path, 'ephemeralContainers', i)));
   if (eph.length) out.ephemeralContainers = eph;
   const volumes = r
-    .list(spec.volumes, [...path, 'volumes'])
-    .map((v, i) => readVolume(r, v, [...path, 'volumes', i]))
+    .list(spec.volumes, sub(path, 'volumes'))
+    .map((v, i) => readVolume(r, v, sub(path, 'volumes', i)))
     .filter((v): v is Volume => v !== undefined);
   if (volumes.length) out.volumes = volumes;
-  const pulls = r.list(spec.imagePullSecrets, [...path, 'imagePullSecrets']).flatMap((s) => (typeof s.name === 'string' ? [{ name: s.name }] : []));
+  const pulls = r.list(spec.imagePullSecrets, sub(path, 'imagePullSecrets')).flatMap((s) => (typeof s.name === 'string' ? [{ name: s.name }] : []));
   if (pulls.length) out.imagePullSecrets = pulls;
   return out;
 }
@@ -336,24 +370,24 @@ function readArgoWorkflowSpec(r: ObjectReader, spec: unknown, path: Path): PodSp
   if (!base) return undefined;
   const containers: Container[] = [];
   const inits: Container[] = [];
-  r.list(spec.templates, [...path, 'templates']).forEach((tpl, i) => {
-    const tp = [...path, 'templates', i];
+  r.list(spec.templates, sub(path, 'templates')).forEach((tpl, i) => {
+    const tp = sub(path, 'templates', i);
     const stepName = typeof tpl.name === 'string' ? tpl.name : `#${i}`;
     for (const field of ['container', 'script'] as const) {
-      if (isObject(tpl[field])) containers.push({ ...readContainer(r, tpl[field], [...tp, field]), name: stepName });
+      if (isObject(tpl[field])) containers.push({ ...readContainer(r, tpl[field], sub(tp, field)), name: stepName });
     }
     if (isObject(tpl.containerSet)) {
-      r.list(tpl.containerSet.containers, [...tp, 'containerSet', 'containers']).forEach((c, j) => {
-        const rc = readContainer(r, c, [...tp, 'containerSet', 'containers', j]);
+      r.list(tpl.containerSet.containers, sub(tp, 'containerSet', 'containers')).forEach((c, j) => {
+        const rc = readContainer(r, c, sub(tp, 'containerSet', 'containers', j));
         containers.push({ ...rc, name: `${stepName}/${rc.name}` });
       });
     }
-    r.list(tpl.sidecars, [...tp, 'sidecars']).forEach((c, j) => {
-      const rc = readContainer(r, c, [...tp, 'sidecars', j]);
+    r.list(tpl.sidecars, sub(tp, 'sidecars')).forEach((c, j) => {
+      const rc = readContainer(r, c, sub(tp, 'sidecars', j));
       containers.push({ ...rc, name: `${stepName}/${rc.name}` });
     });
-    r.list(tpl.initContainers, [...tp, 'initContainers']).forEach((c, j) => {
-      const rc = readContainer(r, c, [...tp, 'initContainers', j]);
+    r.list(tpl.initContainers, sub(tp, 'initContainers')).forEach((c, j) => {
+      const rc = readContainer(r, c, sub(tp, 'initContainers', j));
       inits.push({ ...rc, name: `${stepName}/${rc.name}` });
     });
   });
@@ -523,7 +557,7 @@ export class InventoryBuilder implements InventorySink {
         return;
       }
       const t = templateObj as Record<string, unknown>;
-      if (t.metadata !== undefined && !isObject(t.metadata)) r.bad([...tpl.path, 'metadata'], 'a mapping', t.metadata);
+      if (t.metadata !== undefined && !isObject(t.metadata)) r.bad(sub(tpl.path, 'metadata'), 'a mapping', t.metadata);
       tmeta = trimMeta(t.metadata);
       spec = readPodSpec(r, t.spec, specPath);
     }
@@ -623,10 +657,10 @@ export class InventoryBuilder implements InventorySink {
     r.list(obj.rules, ['rules']).forEach((rule, i) => {
       const p = ['rules', i];
       const before = r.errors.length;
-      const verbs = r.stringList(rule.verbs, [...p, 'verbs']) ?? [];
+      const verbs = r.stringList(rule.verbs, sub(p, 'verbs')) ?? [];
       const pr: PolicyRule = { verbs };
       for (const f of ['apiGroups', 'resources', 'resourceNames', 'nonResourceURLs'] as const) {
-        const v = r.stringList(rule[f], [...p, f]);
+        const v = r.stringList(rule[f], sub(p, f));
         if (v !== undefined) pr[f] = v;
       }
       // A rule with a wrong field type is dropped (reported): the API server would reject the whole object.

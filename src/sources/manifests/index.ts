@@ -25,7 +25,9 @@ export interface ManifestReadOptions {
   /** Read size (default 1 MiB). */
   chunkBytes?: number;
   /** Test hook: every decoded YAML document value goes here instead of the sink. */
-  onYamlDocumentValue?: (value: unknown, line: number) => void;
+  onYamlDocumentValue?: (value: unknown, line: number, spellings?: Map<string, string>) => void;
+  /** Test hook: never use the fast YAML reader. */
+  noFastYaml?: boolean;
 }
 
 export const DEFAULT_MAX_YAML_DOCUMENT_BYTES = 16 * 1024 * 1024;
@@ -40,6 +42,7 @@ export async function readManifests(paths: string[], sink: InventorySink, opts: 
   const cwd = opts.cwd ?? process.cwd();
   const state: YamlReadState = { retainedBytes: 0 };
   if (opts.onYamlDocumentValue) state.onDocumentValue = opts.onYamlDocumentValue;
+  if (opts.noFastYaml) state.noFastPath = true;
   for (const p of paths) {
     if (p === '-') {
       await readInput('-', opts.stdin ?? process.stdin, sink, opts, state);

@@ -10,6 +10,7 @@ import { emitDocument } from './emit.ts';
 import type { PathFn } from './emit.ts';
 import { convertDocument, escapePointerSegment, nodeAtPath, offsetOfPath, YamlConvertError } from './yaml-convert.ts';
 import { mib } from './json-split.ts';
+import { tryFastYaml } from './fast-yaml.ts';
 
 export interface YamlReadLimits {
   /** Largest single YAML document parsed, in bytes. */
@@ -21,7 +22,9 @@ export interface YamlReadLimits {
 export interface YamlReadState {
   retainedBytes: number;
   /** Test hook: receives each decoded document value instead of the sink (differential tests against kubectl). */
-  onDocumentValue?: (value: unknown, line: number) => void;
+  onDocumentValue?: (value: unknown, line: number, spellings?: Map<string, string>) => void;
+  /** Test hook: always use the full `yaml` parser (to compare the fast reader against it). */
+  noFastPath?: boolean;
 }
 
 const NL = 0x0a;
@@ -214,6 +217,14 @@ export class YamlFileReader {
       this.problem(startLine + countNlStr(text, directive.index), `YAML directive "${directive[0].trim()}" is not accepted by kubectl; remove it`);
       return;
     }
+    const retainFast = this.state.retainedBytes + size <= this.limits.maxRetainedBytes;
+    const fast = this.state.noFastPath ? undefined : tryFastYaml(text);
+    if (fast) {
+      if (retainFast) this.state.retainedBytes += size;
+      const index = this.docCounter++;
+      this.emitValue(fast.value, fast.spellings, text, 0, startLine + fast.firstLine, index, retainFast, (lc, off) => startLine + lc.linePos(off).line - 1);
+      return;
+    }
     let parsed: { docs: Document[]; lc: LineCounter };
     try {
       parsed = parseDocuments(text);
@@ -247,38 +258,49 @@ export class YamlFileReader {
       }
       const contents = doc.contents as YamlNode | null;
       const line = contents?.range ? lineAt(parsed.lc, contents.range[0]) : startLine;
-      let lineOf: PathFn<number> | undefined;
-      let sourceText: PathFn<string> | undefined;
-      if (retain) {
-        lineOf = (path) => {
-          const { docs, lc } = lazyDocs(text);
-          const d = docs[ordinal];
-          if (!d) return undefined;
-          const off = offsetOfPath(d, path);
-          return off === undefined ? undefined : lineAt(lc, off);
-        };
-      }
-      const spellings = result.spellings;
-      const value = result.value;
-      sourceText = (path) => {
-        const key = path.map((p) => escapePointerSegment(String(p))).join('/');
-        const s = spellings?.get(key);
-        if (s !== undefined) return s;
-        const v = valueAt(value, path);
-        if (v === true || v === false) return String(v);
-        if (!retain) return undefined;
-        const { docs } = lazyDocs(text);
-        const d = docs[ordinal];
-        const n = d ? nodeAtPath(d, path) : undefined;
-        if (!isScalar(n) || !n.range) return undefined;
-        return text.slice(n.range[0], n.range[1]).trimEnd();
-      };
-      if (this.state.onDocumentValue) {
-        this.state.onDocumentValue(value, line);
-        return;
-      }
-      emitDocument(value, { file: this.file, line, document: index, ...(lineOf ? { lineOf } : {}), sourceText }, this.sink);
+      this.emitValue(result.value, result.spellings, text, ordinal, line, index, retain, lineAt);
     });
+  }
+
+  /** Hands one decoded document to the sink, with lazy field positions from a re-parse of its text. */
+  private emitValue(
+    value: unknown,
+    spellings: Map<string, string> | undefined,
+    text: string,
+    ordinal: number,
+    line: number,
+    index: number,
+    retain: boolean,
+    lineAt: (lc: LineCounter, offset: number) => number,
+  ): void {
+    if (this.state.onDocumentValue) {
+      this.state.onDocumentValue(value, line, spellings);
+      return;
+    }
+    let lineOf: PathFn<number> | undefined;
+    if (retain) {
+      lineOf = (path) => {
+        const { docs, lc } = lazyDocs(text);
+        const d = docs[ordinal];
+        if (!d) return undefined;
+        const off = offsetOfPath(d, path);
+        return off === undefined ? undefined : lineAt(lc, off);
+      };
+    }
+    const sourceText: PathFn<string> = (path) => {
+      const key = path.map((p) => escapePointerSegment(String(p))).join('/');
+      const s = spellings?.get(key);
+      if (s !== undefined) return s;
+      const v = valueAt(value, path);
+      if (v === true || v === false) return String(v);
+      if (!retain) return undefined;
+      const { docs } = lazyDocs(text);
+      const d = docs[ordinal];
+      const n = d ? nodeAtPath(d, path) : undefined;
+      if (!isScalar(n) || !n.range) return undefined;
+      return text.slice(n.range[0], n.range[1]).trimEnd();
+    };
+    emitDocument(value, { file: this.file, line, document: index, ...(lineOf ? { lineOf } : {}), sourceText }, this.sink);
   }
 }
 

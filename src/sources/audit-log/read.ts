@@ -90,6 +90,7 @@ class LineScanner {
   private lastHour = Buffer.alloc(13);
   private lastHourSet = false;
   private tooLong = false;
+  private readonly maxLine: number;
   private readonly file: string;
   private readonly stats: AuditLogStats;
   private readonly opts: ReadAuditLogOptions;
@@ -103,13 +104,12 @@ class LineScanner {
     this.maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
   }
 
-  private readonly maxLine: number;
-
   push(chunk: Buffer): void {
     let start = 0;
     if (this.carry) {
       const nl = chunk.indexOf(NL);
       if (nl < 0) {
+        if (this.tooLong) return; // still inside a line already given up on
         if (this.carry.length + chunk.length > this.maxLine) {
           // Keep counting lines, drop the bytes: one malformed line instead of unbounded memory.
           this.carry = Buffer.alloc(0);

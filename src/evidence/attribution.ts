@@ -129,7 +129,14 @@ export class WorkloadIndex {
         return podNameMatchesWorkload(t.kind, t.name, podName);
       });
       if (candidates.length === 1) return { workload: candidates[0]!, how: 'generated-name' };
-      if (candidates.length > 1) return { how: 'ambiguous', candidates };
+      if (candidates.length > 1) {
+        // A Job of a CronJob (or a ReplicaSet of a Deployment) listed on its own matches as well as its owner:
+        // the candidate whose name extends every other's is the direct owner of the pod.
+        const byLength = [...candidates].sort((a, b) => this.targets[b]!.name.length - this.targets[a]!.name.length);
+        const longest = this.targets[byLength[0]!]!.name;
+        if (byLength.slice(1).every((i) => longest.startsWith(this.targets[i]!.name + '-'))) return { workload: byLength[0]!, how: 'generated-name' };
+        return { how: 'ambiguous', candidates };
+      }
     }
     return { how: 'none' };
   }

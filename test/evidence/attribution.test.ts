@@ -43,7 +43,11 @@ test('index: uid, then input pod name, then generated names among the SA\'s work
     { kind: 'Deployment', namespace: 'a', name: 'other', serviceAccount: 'other', pods: { names: [], uids: [] } },
     { kind: 'DaemonSet', namespace: 'a', name: 'x', serviceAccount: 'shared', pods: { names: [], uids: [] } },
     { kind: 'Job', namespace: 'a', name: 'x', serviceAccount: 'shared', pods: { names: [], uids: [] } },
+    { kind: 'CronJob', namespace: 'a', name: 'backup', serviceAccount: 'bk', pods: { names: [], uids: [] } },
+    { kind: 'Job', namespace: 'a', name: 'backup-29412345', serviceAccount: 'bk', pods: { names: [], uids: [] } },
   ]);
+  assert.deepEqual(idx.match('a', 'bk', 'backup-29412345-x2b4z', 'u'), { workload: 6, how: 'generated-name' }, 'the Job, not its CronJob');
+  assert.deepEqual(idx.match('a', 'bk', 'backup-29412399-x2b4z', 'u'), { workload: 5, how: 'generated-name' }, 'a Job not in the input: its CronJob');
   assert.deepEqual(idx.match('a', 'web', 'whatever', 'uid-1'), { workload: 0, how: 'pod-uid' });
   assert.deepEqual(idx.match('a', 'web', 'web-old-pod', 'uid-new'), { workload: 0, how: 'pod-name' });
   assert.deepEqual(idx.match('a', 'web', 'web-7d9f8b6c4d-x2b4z', 'u'), { workload: 0, how: 'generated-name' });

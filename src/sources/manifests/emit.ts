@@ -13,6 +13,11 @@ export interface DocContext {
   sourceText?: PathFn<string>;
 }
 
+/** JSON-pointer escaping of one path segment (`~` → `~0`, `/` → `~1`). */
+export function escapePointerSegment(s: string): string {
+  return s.includes('~') || s.includes('/') ? s.replaceAll('~', '~0').replaceAll('/', '~1') : s;
+}
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -8,7 +8,7 @@
 //
 // Why: the `yaml` package parses ~3 MB/s; bundles and 10,000-manifest directories need 10× that.
 import { resolvePlainScalar } from './go-yaml-scalars.ts';
-import { escapePointerSegment } from './yaml-convert.ts';
+import { escapePointerSegment } from './emit.ts';
 
 export interface FastYamlResult {
   value: unknown;

@@ -11,8 +11,15 @@ import type { Readable } from 'node:stream';
 import type { InventorySink } from '../../inventory/sink.ts';
 import { SKIP_EXTENSION } from './emit.ts';
 import { JsonFileReader } from './json-read.ts';
-import { YamlFileReader } from './yaml-read.ts';
-import type { YamlReadState } from './yaml-read.ts';
+import type { YamlFileReader, YamlReadState } from './yaml-read.ts';
+
+// The YAML side (and the `yaml` package, ~0.1 s to load) is loaded only when a YAML input shows up:
+// a JSON dump scan never pays for it.
+let yamlReader: typeof import('./yaml-read.ts') | undefined;
+async function loadYamlReader(): Promise<typeof import('./yaml-read.ts')> {
+  yamlReader ??= await import('./yaml-read.ts');
+  return yamlReader;
+}
 
 export interface ManifestReadOptions {
   /** Used for the path `-`. */
@@ -149,7 +156,7 @@ async function readInput(shown: string, stream: Readable, sink: InventorySink, o
         reader =
           kind === 'json'
             ? new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES)
-            : new YamlFileReader(
+            : new (await loadYamlReader()).YamlFileReader(
                 shown,
                 sink,
                 { maxDocumentBytes: opts.maxYamlDocumentBytes ?? DEFAULT_MAX_YAML_DOCUMENT_BYTES, maxRetainedBytes: MAX_RETAINED_YAML_BYTES },
@@ -166,7 +173,7 @@ async function readInput(shown: string, stream: Readable, sink: InventorySink, o
     }
     if (!reader && sniffed) {
       // Only blank bytes: an empty YAML stream.
-      reader = new YamlFileReader(shown, sink, { maxDocumentBytes: opts.maxYamlDocumentBytes ?? DEFAULT_MAX_YAML_DOCUMENT_BYTES, maxRetainedBytes: MAX_RETAINED_YAML_BYTES }, state);
+      reader = new (await loadYamlReader()).YamlFileReader(shown, sink, { maxDocumentBytes: opts.maxYamlDocumentBytes ?? DEFAULT_MAX_YAML_DOCUMENT_BYTES, maxRetainedBytes: MAX_RETAINED_YAML_BYTES }, state);
       feed(reader, sniffed);
     }
     if (reader) reader.end();
@@ -182,6 +189,7 @@ function feed(reader: JsonFileReader | YamlFileReader, chunk: Buffer): void {
   if (reader instanceof JsonFileReader) reader.push(chunk, () => reader.line);
   else reader.push(chunk);
 }
+
 
 function hasBom(buf: Buffer): boolean {
   return buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf;

@@ -52,9 +52,8 @@ function allowedAliasRatio(decodeCount: number): number {
 
 const BOOLISH = /^(?:y|yes|n|no|true|false|on|off)$/i;
 
-export function escapePointerSegment(s: string): string {
-  return s.includes('~') || s.includes('/') ? s.replaceAll('~', '~0').replaceAll('/', '~1') : s;
-}
+export { escapePointerSegment } from './emit.ts';
+import { escapePointerSegment } from './emit.ts';
 
 class Converter {
   private decodeCount = 0;

@@ -190,6 +190,8 @@ export interface ApplyOptions {
   context?: string;
   /** Test seam: the client to use. */
   client?: k8s.KubernetesObjectApi;
+  /** Where the restart list goes: stdout (text output) or stderr (keeps JSON output parseable). */
+  restartTo?: 'stdout' | 'stderr';
 }
 
 /** Dry-runs everything server-side, then applies in order; writes the rollback file after every change. */
@@ -269,7 +271,7 @@ export async function applyLive(actions: LiveAction[], plan: FixPlan, opts: Appl
   }
   io.stderr.write(`applied ${applied} change(s); rollback: ${io.invokedAs} fix --rollback ${rollbackPath}\n`);
   if (plan.restart.length) {
-    io.stdout.write('\nRunning pods of these workloads keep their token until restarted (nothing was restarted):\n' + restartCommands(plan.restart).join('\n') + '\n');
+    (opts.restartTo === 'stderr' ? io.stderr : io.stdout).write('\nRunning pods of these workloads keep their token until restarted (nothing was restarted):\n' + restartCommands(plan.restart).join('\n') + '\n');
   }
   return EXIT.OK;
 }

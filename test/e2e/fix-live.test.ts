@@ -120,13 +120,13 @@ test('--apply: new pods have exactly the promised token mounts; rollback restore
   const code = await main(['fix', '--kubeconfig', cp.kubeconfig, '-n', ns, '-q', '--apply', '--rollback-file', rollbackFile, '-o', 'json'], { io: c.io });
   assert.equal(code, 0, c.err());
   const out = c.out();
-  const plan = JSON.parse(out.slice(0, out.lastIndexOf('}') + 1).split('\nRunning pods')[0]!).plan as FixPlan;
+  const plan = JSON.parse(out).plan as FixPlan;
   const promised = new Map(plan.promised.map((p) => [p.workload.name, p.automount]));
   assert.deepEqual(Object.fromEntries(promised), { web: false, frontend: false, pinned: false, reader: true });
   // SA-level changes do not roll pods: the fix lists them with restart commands (and never restarts).
-  assert.match(out, new RegExp(`kubectl rollout restart deployment 'frontend' -n '${ns}'`));
-  assert.match(out, new RegExp(`kubectl rollout restart deployment 'web' -n '${ns}'`));
-  assert.doesNotMatch(out, /rollout restart deployment 'pinned'/, 'a template change rolls by itself');
+  assert.match(c.err(), new RegExp(`kubectl rollout restart deployment 'frontend' -n '${ns}'`));
+  assert.match(c.err(), new RegExp(`kubectl rollout restart deployment 'web' -n '${ns}'`));
+  assert.doesNotMatch(c.err(), /rollout restart deployment 'pinned'/, 'a template change rolls by itself');
 
   // What the server has now.
   assert.equal((await getJson(['get', 'serviceaccount', 'default', '-n', ns])).automountServiceAccountToken, false);

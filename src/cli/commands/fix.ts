@@ -123,7 +123,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       }
     }
     if (!values.apply) return EXIT.OK;
-    return applyLive(actions.actions, plan, { cluster, io, rollbackFile: values['rollback-file'], context: clusterRead?.context });
+    return applyLive(actions.actions, plan, { cluster, io, rollbackFile: values['rollback-file'], context: clusterRead?.context, restartTo: output === 'json' ? 'stderr' : 'stdout' });
   }
 
   if (inventory.problems.some((p) => p.level === 'error') && values.write) {

@@ -45,15 +45,16 @@ const automounted = (w: WorkloadReport): boolean => w.token.sources.some((s) => 
 
 const bundles = (await readdir(CORPUS, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 
+for (const level of ['sa', 'pod'] as const)
 for (const bundle of bundles) {
-  test(`fix --write on ${bundle}`, async () => {
+  test(`fix --write --level ${level} on ${bundle}`, async () => {
     const dir = await mkdtemp(join(tmpdir(), `ksa-fix-${bundle}-`));
     try {
       await cp(join(CORPUS, bundle), dir, { recursive: true });
       const before = await scanDir(dir);
       const filesBefore = await files(dir);
       const run1 = captureIO(dir);
-      const code = await main(['fix', '-f', '.', '--write'], { io: run1.io });
+      const code = await main(['fix', '-f', '.', '--write', '--level', level], { io: run1.io });
       assert.equal(code, 0, run1.err());
       const after = await scanDir(dir);
       const afterByKey = new Map(after.map((w) => [key(w), w]));
@@ -79,11 +80,13 @@ for (const bundle of bundles) {
         const removed = a.filter((l) => !b.includes(l));
         for (const l of removed) assert.match(l, /automountServiceAccountToken/, `${f}: only automount lines may change, but "${l}" disappeared`);
         const added = b.filter((l) => !a.includes(l));
+        // Per pod: only template lines, never a new (ServiceAccount) document.
+        if (level === 'pod') assert.equal(text.split('\n---').length, old.split('\n---').length, `${f}: --level pod adds no document`);
         assert.ok(added.length <= 12 * (removed.length + 1) + 12 * (text.split('\n---').length), `${f}: small change`);
       }
       // Idempotent.
       const run2 = captureIO(dir);
-      assert.equal(await main(['fix', '-f', '.', '--write'], { io: run2.io }), 0, run2.err());
+      assert.equal(await main(['fix', '-f', '.', '--write', '--level', level], { io: run2.io }), 0, run2.err());
       assert.deepEqual(await files(dir), filesAfter, 'a second run changes nothing');
       assert.match(run2.out(), /Nothing to change/);
     } finally {

@@ -71,9 +71,9 @@ async function podOf(deployment: string): Promise<string> {
   });
 }
 
-async function scan(args: string[]): Promise<ScanResult & { evidence: EvidenceSection }> {
+async function scan(args: string[], minWindow: string[] = ['--min-window', '0.0001']): Promise<ScanResult & { evidence: EvidenceSection }> {
   const c = io();
-  const code = await scanCommand([...args, '--audit-log', cp.auditLog, '--min-window', '0.0001', '-o', 'json', '--fail-on', 'none'], c);
+  const code = await scanCommand([...args, '--audit-log', cp.auditLog, ...minWindow, '-o', 'json', '--fail-on', 'none'], c);
   assert.equal(code, 0, c.err());
   return JSON.parse(c.out());
 }
@@ -207,6 +207,12 @@ test('live scan --audit-log: pods read from the cluster are matched by uid', { t
   assert.equal(fe.needed, 'yes');
   assert.deepEqual(fe.pods.map((p) => [p.name, p.matchedBy]), [[calls.frontendPod, 'pod-uid']]);
   assert.equal(byName(result, 'cartservice').token.needed, 'no');
+  // With the default --min-window (7 days) minutes of logs cannot say "never used".
+  const strict = await scan(['--kubeconfig', cp.kubeconfig, '-n', ns], []);
+  const email = byName(strict, 'emailservice');
+  assert.equal(email.token.needed, 'unknown', email.token.neededReason);
+  assert.match(email.token.neededReason, /less than the minimum window of 7 days/);
+  assert.equal(byName(strict, 'frontend').token.needed, 'yes', 'a call seen is a call, whatever the window');
 });
 
 test('the generated role, bound to a fresh service account, allows exactly what was used (checked on the server)', { timeout: 120_000 }, async () => {

@@ -1,6 +1,7 @@
 // `fix`: plan the automount/RBAC fix per service account, then show it (dry run, the default), write it into
 // the manifests (--write), or apply it to the live cluster (--apply). Nothing is changed without a flag.
 import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CliIO } from '../io.ts';
 import { EXIT, UserError } from '../exit-codes.ts';
@@ -100,12 +101,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     stdin = Readable.from([stdinText]);
   }
   const scanOpts: ScanOptions = { paths, cluster, stdin };
-  if (values['pod-templates']) scanOpts.podTemplates = values['pod-templates'];
-  if (values['audit-log']?.length) scanOpts.auditLogs = values['audit-log'];
+  if (values['pod-templates']) scanOpts.podTemplates = resolve(io.cwd, values['pod-templates']);
+  if (values['audit-log']?.length) scanOpts.auditLogs = values['audit-log'].map((p) => (p === '-' ? p : resolve(io.cwd, p)));
   if (values['min-window'] !== undefined) scanOpts.minWindowDays = Number(String(values['min-window']).replace(/d$/, ''));
   const { inventory, cluster: clusterRead } = await readInventory(scanOpts, io);
-  for (const p of inventory.problems) io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
   const result = await analyzeInventory(inventory, scanOpts);
+  for (const p of result.inputs.problems) io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
   const plan = planFix(inventory, result.workloads, fixOpts);
 
   if (live) {
@@ -126,7 +127,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return applyLive(actions.actions, plan, { cluster, io, rollbackFile: values['rollback-file'], context: clusterRead?.context, restartTo: output === 'json' ? 'stderr' : 'stdout' });
   }
 
-  if (inventory.problems.some((p) => p.level === 'error') && values.write) {
+  if (result.inputs.problems.some((p) => p.level === 'error') && values.write) {
     throw new UserError('some input could not be read (see above); nothing was written', EXIT.UNREADABLE_INPUT);
   }
   let changes;

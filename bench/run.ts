@@ -178,7 +178,11 @@ function phases(input: string, file: string): Measurement & { phases?: Record<st
   const m = measure('scan phases (in-process)', input, NODE, [join(ROOT, 'bench', 'phases.ts'), file], { okExit: [0] });
   const out = join(ROOT, 'bench', 'out', 'phases.json');
   if (!m.note && existsSync(out)) {
-    try { return { ...m, phases: (JSON.parse(readFileSync(out, 'utf8')) as { phases: Record<string, number> }).phases }; } catch { /* reported below */ }
+    try {
+      const j = JSON.parse(readFileSync(out, 'utf8')) as { phases: Record<string, number>; memory?: Record<string, number> };
+      const mem = Object.fromEntries(Object.entries(j.memory ?? {}).map(([k, v]) => [`memory.${k}`, v]));
+      return { ...m, phases: { ...j.phases, ...mem } };
+    } catch { /* reported below */ }
   }
   return m;
 }
@@ -259,9 +263,15 @@ async function main(argv: string[]): Promise<void> {
   process.stderr.write(`machine: ${JSON.stringify(info)}\n`);
   const rows: Measurement[] = [];
   const byKey = new Map<string, Measurement>();
-  const add = (key: string, m: Measurement) => { rows.push(m); byKey.set(key, m); process.stderr.write(`    = ${fmt(m.wallS, 2)} s, ${fmt(m.rssMB, 0)} MB${m.note ? ` (${m.note})` : ''}\n`); };
-  let phaseT4: Record<string, number> | undefined;
+  const jsonOut = values.json ?? join(ROOT, 'bench', 'out', 'results.json');
   const phaseRows: { tier: string; phases: Record<string, number> }[] = [];
+  const add = (key: string, m: Measurement) => {
+    rows.push(m); byKey.set(key, m);
+    process.stderr.write(`    = ${fmt(m.wallS, 2)} s, ${fmt(m.rssMB, 0)} MB${m.note ? ` (${m.note})` : ''}\n`);
+    // Partial results survive an interrupted run (T4 takes minutes per contender).
+    writeFileSync(jsonOut, JSON.stringify({ machine: info, rows, phases: phaseRows, partial: true }, null, 2) + '\n');
+  };
+  let phaseT4: Record<string, number> | undefined;
 
   for (const tier of tiers) {
     const file = ensureDump(data, tier);
@@ -273,7 +283,11 @@ async function main(argv: string[]): Promise<void> {
     if (!skip.has('parse')) add(`${tier}/parse`, bareParse(input, file));
     if (!skip.has('phases')) {
       const p = phases(input, file);
-      if (p.phases) { phaseRows.push({ tier, phases: p.phases }); if (tier === 'T4') phaseT4 = p.phases; }
+      if (p.phases) {
+        phaseRows.push({ tier, phases: p.phases });
+        if (tier === 'T4') phaseT4 = p.phases;
+        writeFileSync(jsonOut, JSON.stringify({ machine: info, rows, phases: phaseRows, partial: true }, null, 2) + '\n');
+      }
       else process.stderr.write(`    phases unavailable: ${p.note ?? 'no output'}\n`);
     }
   }
@@ -299,12 +313,11 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const ts = targets(byKey, phaseT4);
-  const phaseTable = phaseRows.length === 0 ? '' : ['| Tier | Phase | ms |', '|---|---|---:|',
+  const phaseTable = phaseRows.length === 0 ? '' : ['| Tier | Phase (ms) or memory (MB) | Value |', '|---|---|---:|',
     ...phaseRows.flatMap(({ tier, phases: ph }) => Object.entries(ph).map(([k, v]) => `| ${tier} | ${k} | ${v.toFixed(0)} |`))].join('\n');
   const md = [`Machine: ${info.nproc} cores (${info.cpu}), ${info.ramGB} GB RAM, ${info.kernel}; Node ${info.node}, ${info.jq}, ${info.go}; load at start ${info.loadavgAtStart}; ${info.date}`,
     '', table(rows), '', phaseTable, '', targetTable(ts), ''].join('\n');
   process.stdout.write(`\n${md}\n`);
-  const jsonOut = values.json ?? join(ROOT, 'bench', 'out', 'results.json');
   writeFileSync(jsonOut, JSON.stringify({ machine: info, rows, phases: phaseRows, targets: ts }, null, 2) + '\n');
   if (values.md) writeFileSync(values.md, md);
   process.stderr.write(`results: ${jsonOut}\n`);

@@ -4,7 +4,7 @@
 // `{`, YAML otherwise. JSON streams at any size (List items one by one); YAML is read one document at a
 // time with go-yaml v2 semantics (see yaml-convert.ts). Every problem is one `file:line: message`
 // pushed to the sink; the other inputs are still read.
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -124,9 +124,63 @@ async function readDirectory(
   }
 }
 
+/** Files up to this size are read in one synchronous call (10,000 small manifests: no stream per file). */
+const SMALL_FILE_BYTES = 1024 * 1024;
+
 async function readFile(shown: string, abs: string, sink: InventorySink, opts: ManifestReadOptions, state: YamlReadState): Promise<void> {
-  const stream = createReadStream(abs, { highWaterMark: opts.chunkBytes ?? 1024 * 1024 });
-  await readInput(shown, stream, sink, opts, state);
+  const chunkBytes = opts.chunkBytes ?? 1024 * 1024;
+  let small: Buffer | undefined;
+  try {
+    const fd = openSync(abs, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= SMALL_FILE_BYTES && size <= chunkBytes) {
+        const buf = Buffer.allocUnsafe(size);
+        let got = 0;
+        while (got < size) {
+          const n = readSync(fd, buf, got, size - got, got);
+          if (n === 0) break;
+          got += n;
+        }
+        small = buf.subarray(0, got);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    sink.problem({ file: shown, line: 0, message: `cannot read: ${fsMessage(e)}`, level: 'error' });
+    return;
+  }
+  if (small) await readWhole(shown, small, sink, opts, state);
+  else await readInput(shown, createReadStream(abs, { highWaterMark: chunkBytes }), sink, opts, state);
+}
+
+/** One input already in memory: the same as readInput with a single chunk, without stream overhead. */
+async function readWhole(shown: string, buf: Buffer, sink: InventorySink, opts: ManifestReadOptions, state: YamlReadState): Promise<void> {
+  if (buf.length === 0) {
+    sink.skipped('empty file');
+    return;
+  }
+  const kind = sniff(buf);
+  if (kind === 'utf16') {
+    sink.problem({ file: shown, line: 1, message: 'UTF-16 text is not supported; convert the file to UTF-8', level: 'error' });
+    return;
+  }
+  const reader =
+    kind === 'json'
+      ? new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES)
+      : new (yamlReader ?? (await loadYamlReader())).YamlFileReader(
+          shown,
+          sink,
+          { maxDocumentBytes: opts.maxYamlDocumentBytes ?? DEFAULT_MAX_YAML_DOCUMENT_BYTES, maxRetainedBytes: MAX_RETAINED_YAML_BYTES },
+          state,
+        );
+  try {
+    feed(reader, kind === 'json' && hasBom(buf) ? buf.subarray(3) : buf);
+    if (!reader.hasFailed) reader.end();
+  } catch (e) {
+    sink.problem({ file: shown, line: reader instanceof JsonFileReader ? reader.line : 0, message: `cannot read: ${(e as Error).message}`, level: 'error' });
+  }
 }
 
 /** Reads one input stream; never throws (every failure is a problem for this input). */

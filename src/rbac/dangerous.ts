@@ -228,38 +228,87 @@ export function dangerousCatalogue(kubernetesMinor = 36): DangerousPermission[] 
   ];
 }
 
-function firstAllowing(grants: readonly Grant[], attrs: Probe['attrs']): { grant: Grant; named: boolean } | undefined {
-  for (const g of grants) for (const rule of g.rules) if (ruleAllows(attrs as ResourceAttributes, rule)) return { grant: g, named: (rule.resourceNames ?? []).length > 0 };
+function firstAllowing(grants: readonly Grant[], idx: readonly number[], attrs: Probe['attrs']): { i: number; named: boolean } | undefined {
+  for (const i of idx) for (const rule of grants[i]!.rules) if (ruleAllows(attrs as ResourceAttributes, rule)) return { i, named: (rule.resourceNames ?? []).length > 0 };
   return undefined;
 }
 
-/**
- * Dangerous permissions held: once with the cluster-wide grants (scope ''), then per namespace with the
- * cluster-wide grants plus that namespace's RoleBindings (only what is new there is reported).
- */
-export function findDangerous(clusterGrants: readonly Grant[], namespaceGrants: ReadonlyMap<string, readonly Grant[]>, catalogue: readonly DangerousPermission[]): DangerousHit[] {
-  const hits: DangerousHit[] = [];
+/** A hit before it is described for one subject: indexes into the grant list it was computed from. */
+export interface RawHit {
+  id: string;
+  severity: Severity;
+  why: string;
+  scope: string;
+  namedOnly: boolean;
+  grantIdx: number[];
+}
+
+function evaluate(grants: readonly Grant[], catalogue: readonly DangerousPermission[]): RawHit[] {
+  const clusterIdx: number[] = [];
+  const byNs = new Map<string, number[]>();
+  grants.forEach((g, i) => {
+    if (g.scope === '') clusterIdx.push(i);
+    else (byNs.get(g.scope) ?? byNs.set(g.scope, []).get(g.scope)!).push(i);
+  });
+  const hits: RawHit[] = [];
   for (const entry of catalogue) {
-    const evalScope = (grants: readonly Grant[], namespaceScope: boolean): { via: string; namedOnly: boolean } | undefined => {
+    const evalScope = (idx: readonly number[], namespaceScope: boolean): { grantIdx: number[]; namedOnly: boolean } | undefined => {
       for (const alt of entry.anyOf) {
         if (namespaceScope && alt.some((p) => p.clusterOnly)) continue;
-        const found = alt.map((p) => firstAllowing(grants, p.attrs));
-        if (found.every((f) => f)) {
-          const via = [...new Set(found.map((f) => describeGrant(f!.grant)))].join('; ');
-          return { via, namedOnly: found.every((f) => f!.named) };
-        }
+        const found = alt.map((p) => firstAllowing(grants, idx, p.attrs));
+        if (found.every((f) => f)) return { grantIdx: [...new Set(found.map((f) => f!.i))], namedOnly: found.every((f) => f!.named) };
       }
       return undefined;
     };
-    const cluster = evalScope(clusterGrants, false);
+    const cluster = evalScope(clusterIdx, false);
     if (cluster) {
       hits.push({ id: entry.id, severity: entry.clusterSeverity ?? entry.severity, why: entry.why, scope: '', ...cluster });
       continue;
     }
-    for (const [ns, grants] of namespaceGrants) {
-      const h = evalScope([...clusterGrants, ...grants], true);
+    for (const [ns, idx] of byNs) {
+      const h = evalScope([...clusterIdx, ...idx], true);
       if (h) hits.push({ id: entry.id, severity: entry.severity, why: entry.why, scope: ns, ...h });
     }
   }
   return hits;
+}
+
+const ruleSetIds = new WeakMap<readonly unknown[], number>();
+let nextRuleSetId = 0;
+const ruleSetId = (rules: readonly unknown[]): number => {
+  let id = ruleSetIds.get(rules);
+  if (id === undefined) ruleSetIds.set(rules, (id = nextRuleSetId++));
+  return id;
+};
+
+/**
+ * Dangerous permissions held through `grants`: once with the cluster-wide grants (scope ''), then per namespace
+ * with the cluster-wide grants plus that namespace's RoleBindings (only what is new there is reported).
+ * `memo` shares the evaluation between subjects whose grants have the same roles and scopes (every
+ * ServiceAccount reached by the same group bindings), so a cluster costs O(distinct grant sets), not O(SAs).
+ */
+export function findDangerousIn(grants: readonly Grant[], catalogue: readonly DangerousPermission[], memo?: Map<string, RawHit[]>): DangerousHit[] {
+  // The key names namespaces by order of appearance, so SAs of different namespaces with the same shape of
+  // grants (the usual case: one Role per namespace) share one evaluation.
+  const local = new Map<string, string>();
+  const localOf = (ns: string): string => {
+    if (ns === '') return '';
+    let l = local.get(ns);
+    if (l === undefined) local.set(ns, (l = `\u0000${local.size}`));
+    return l;
+  };
+  const shaped = grants.map((g) => ({ ...g, scope: localOf(g.scope) }));
+  const key = memo ? shaped.map((g) => `${g.scope}#${ruleSetId(g.rules)}`).join(',') : '';
+  let raw = memo?.get(key);
+  if (!raw) {
+    raw = evaluate(shaped, catalogue);
+    memo?.set(key, raw);
+  }
+  const back = new Map([...local].map(([ns, l]) => [l, ns]));
+  return raw.map(({ grantIdx, ...h }) => ({ ...h, scope: h.scope === '' ? '' : back.get(h.scope)!, via: grantIdx.map((i) => describeGrant(grants[i]!)).join('; ') }));
+}
+
+/** Same as findDangerousIn, with the grants split as cluster-wide and per namespace. */
+export function findDangerous(clusterGrants: readonly Grant[], namespaceGrants: ReadonlyMap<string, readonly Grant[]>, catalogue: readonly DangerousPermission[]): DangerousHit[] {
+  return findDangerousIn([...clusterGrants, ...[...namespaceGrants.values()].flat()], catalogue);
 }

@@ -20,7 +20,7 @@ import type { PermissionSummary, RuleContext, WorkloadReport } from '../analysis
 import { RbacEngine, serviceAccountUser, type Grant, type UserInfo } from './engine.ts';
 import { loadBuiltinPolicy, resolvePolicyVersion, type BuiltinPolicy } from './builtin.ts';
 import { covers } from './match.ts';
-import { dangerousCatalogue, findDangerous, type DangerousHit, type DangerousPermission } from './dangerous.ts';
+import { dangerousCatalogue, findDangerousIn, type DangerousHit, type DangerousPermission, type RawHit } from './dangerous.ts';
 
 export { RbacEngine, serviceAccountUser, impersonatedUser, splitServiceAccountUser, describeGrant } from './engine.ts';
 export type { UserInfo, Grant, Decision, RulesReview, WhoCanEntry, RbacInput } from './engine.ts';
@@ -70,7 +70,16 @@ export const rbacAnalysisOf = (ctx: RuleContext): RbacAnalysis | undefined => ct
 
 const minorOf = (v: string): number => Number(/^v?\d+\.(\d+)/.exec(v)?.[1] ?? 36);
 
+const formatted = new WeakMap<PolicyRule, string>();
 export function formatRule(r: PolicyRule): string {
+  const hit = formatted.get(r);
+  if (hit !== undefined) return hit;
+  const s = formatRuleUncached(r);
+  formatted.set(r, s);
+  return s;
+}
+
+function formatRuleUncached(r: PolicyRule): string {
   const verbs = r.verbs.join(',');
   if ((r.nonResourceURLs ?? []).length > 0) return `${verbs} ${r.nonResourceURLs!.join(',')}`;
   const res: string[] = [];
@@ -103,7 +112,21 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
   const defaultRules = baseline.flatMap((g) => g.rules);
   const defaultBindings = baseline.map((g) => g.binding.name);
   const catalogue = dangerousCatalogue(minorOf(kubernetesVersion));
-  const isDefaultGrant = (g: Grant): boolean => covers(defaultRules, g.rules).covered;
+  // Memoised by the role's rule list (shared by every grant of that role) and by rule: a cluster has few
+  // roles and many service accounts.
+  const defaultByRules = new WeakMap<readonly PolicyRule[], boolean>();
+  const isDefaultGrant = (g: Grant): boolean => {
+    let v = defaultByRules.get(g.rules);
+    if (v === undefined) defaultByRules.set(g.rules, (v = covers(defaultRules, g.rules).covered));
+    return v;
+  };
+  const defaultByRule = new WeakMap<PolicyRule, boolean>();
+  const isDefaultRule = (r: PolicyRule): boolean => {
+    let v = defaultByRule.get(r);
+    if (v === undefined) defaultByRule.set(r, (v = covers(defaultRules, [r]).covered));
+    return v;
+  };
+  const dangerousMemo = new Map<string, RawHit[]>();
 
   const memo = new Map<string, ServiceAccountPermissions>();
   const permissionsOf = (namespace: string, name: string): ServiceAccountPermissions => {
@@ -112,16 +135,13 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     if (hit) return hit;
     const user = serviceAccountUser(namespace, name);
     const { grants, errors } = engine.allGrants(user);
-    const clusterGrants = grants.filter((g) => g.scope === '');
-    const byNs = new Map<string, Grant[]>();
-    for (const g of grants) if (g.scope !== '') (byNs.get(g.scope) ?? byNs.set(g.scope, []).get(g.scope)!).push(g);
-    const dangerous = findDangerous(clusterGrants, byNs, catalogue);
+    const dangerous = findDangerousIn(grants, catalogue, dangerousMemo);
     const extraGrants = grants.filter((g) => !isDefaultGrant(g));
     const equivalentToClusterAdmin = dangerous.some((d) => d.id === 'cluster-admin');
     const lines: string[] = [];
     for (const g of extraGrants) {
       const where = g.scope === '' ? 'cluster-wide' : `in namespace ${g.scope}`;
-      for (const rule of g.rules) if (!covers(defaultRules, [rule]).covered) lines.push(`${formatRule(rule)} ${where} (${formatGrant(g)})`);
+      for (const rule of g.rules) if (!isDefaultRule(rule)) lines.push(`${formatRule(rule)} ${where} (${formatGrant(g)})`);
     }
     for (const e of [...new Set(errors)]) lines.push(`binding to a missing role: ${e}`);
     const summary: PermissionSummary = {

@@ -36,7 +36,11 @@ test('vap (default): three policies with bindings, Deny, kube-system excluded', 
   }
   const rbac = objs.find((o) => o.metadata.name === 'kube-sa-audit-sa-bindings' && o.kind === 'ValidatingAdmissionPolicyBinding');
   assert.deepEqual(rbac.spec.matchResources.objectSelector.matchExpressions, [{ key: 'kubernetes.io/bootstrapping', operator: 'NotIn', values: ['rbac-defaults'] }]);
-  assert.match(r.out, /^# .*cannot read the ServiceAccount object/m, 'limitations documented in the output');
+  assert.match(r.out, /^# .*\(paramKind ServiceAccount, paramRef/m, 'limitations documented in the output');
+  const templates = objs.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && o.metadata.name.endsWith('templates'));
+  assert.deepEqual(templates.spec.paramRef, { name: 'default', parameterNotFoundAction: 'Allow' });
+  const noParams = docs((await runPolicy(['--no-sa-params'])).out).find((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && o.metadata.name.endsWith('templates'));
+  assert.equal(noParams.spec.paramRef, undefined);
 });
 
 test('--mode warn / audit set the binding actions', async () => {

@@ -146,6 +146,12 @@ test('templates: Deployments and CronJobs are denied at apply time; compliant on
   await expectAdmitted(cronJob('okc1', ns, { automountServiceAccountToken: false }));
 });
 
+test('templates: the namespace\'s default ServiceAccount is the parameter — automount off there admits unset templates', async () => {
+  await expectAdmitted(deployment('okd3', nsOff));
+  await expectAdmitted(cronJob('okc3', nsOff));
+  await expectDenied(deployment('d3', nsOff, { automountServiceAccountToken: true }), /Deployment d3: its pods run as the default service account/);
+});
+
 test('bindings: to default, to system:serviceaccounts[:ns], to system:authenticated are denied; to a dedicated SA admitted', async () => {
   await expectDenied(roleBinding('b1', ns, [{ kind: 'ServiceAccount', name: 'default', namespace: ns }]), /grants ClusterRole view to ServiceAccount .*default/);
   await expectDenied(roleBinding('b2', ns, [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: `system:serviceaccounts:${ns}` }]), /system:serviceaccounts:/);

@@ -27,6 +27,8 @@ system:serviceaccounts:<ns>, system:authenticated, system:unauthenticated).
   --exempt-label K[=V]   objects and namespaces with this label are not checked
   --exclude-namespace NS not checked (repeatable; default kube-system; --exclude-namespace= for none)
   --name-prefix P        prefix of the generated names (default kube-sa-audit)
+  --no-sa-params         vap: do not read the namespace's default ServiceAccount as the templates policy's
+                         parameter (then templates on "default" must set automount false themselves)
   -o, --output yaml|json (default yaml)
   --explain              print what the policies can and cannot see, then exit
 `;
@@ -48,6 +50,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       'exempt-label': { type: 'string' },
       'exclude-namespace': { type: 'string', multiple: true },
       'name-prefix': { type: 'string' },
+      'no-sa-params': { type: 'boolean' },
       output: { type: 'string', short: 'o' },
       explain: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -75,6 +78,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       throw new UserError((err as Error).message);
     }
   }
+  if (values['no-sa-params']) opts.serviceAccountParams = false;
   if (values['exclude-namespace']) opts.excludeNamespaces = values['exclude-namespace'].filter((n) => n !== '');
   if (values['name-prefix']) {
     if (!/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(values['name-prefix'])) throw new UserError(`--name-prefix: "${values['name-prefix']}" is not a valid name prefix`);

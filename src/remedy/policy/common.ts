@@ -11,9 +11,14 @@ export interface PolicyOptions {
   excludeNamespaces: string[];
   /** Prefix of every generated object's name. */
   namePrefix: string;
+  /**
+   * VAP only: read each namespace's `default` ServiceAccount as the templates policy's parameter (paramKind
+   * ServiceAccount, paramRef name default), so templates that rely on default's automount: false pass.
+   */
+  serviceAccountParams?: boolean;
 }
 
-export const DEFAULT_POLICY_OPTIONS: PolicyOptions = { mode: 'deny', excludeNamespaces: ['kube-system'], namePrefix: 'kube-sa-audit' };
+export const DEFAULT_POLICY_OPTIONS: PolicyOptions = { mode: 'deny', excludeNamespaces: ['kube-system'], namePrefix: 'kube-sa-audit', serviceAccountParams: true };
 
 /** Workload kinds whose pod templates are checked, with where the pod spec sits. */
 export const TEMPLATE_KINDS: { group: string; version: string; resource: string; kind: string }[] = [
@@ -65,10 +70,13 @@ export const LIMITATIONS = `Notes on what these policies can and cannot see:
 - Pods created by controllers (Deployment → ReplicaSet → Pod) are denied at pod creation, where the user does
   not see it (only the ReplicaSet's events do). The templates policy therefore also checks Deployments,
   StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and ReplicationControllers at apply time.
-- An admission policy cannot read the ServiceAccount object, so the templates policy cannot know that the
-  namespace's default service account has automount off: it asks templates that run as "default" to set
-  automountServiceAccountToken: false themselves (or use their own service account). Exempt a namespace with
-  the exemption label if you rely on the service-account setting instead.
+- A template is checked before any pod exists, so the ServiceAccount object decides. The VAP output reads
+  each namespace's "default" ServiceAccount as the policy parameter (paramKind ServiceAccount, paramRef
+  name default): a template that leaves automount unset passes when default has automountServiceAccountToken:
+  false, exactly as admission will decide for its pods. If "default" does not exist yet (a namespace created
+  in the same apply), the template is admitted and the pods policy is the backstop. With --no-sa-params (and
+  for Kyverno/Gatekeeper, which do not read it) templates that run as "default" must set
+  automountServiceAccountToken: false themselves.
 - Bindings are denied when a subject is a "default" service account (kind ServiceAccount or its user name
   system:serviceaccount:<ns>:default) or a group that holds every service account (system:serviceaccounts,
   system:serviceaccounts:<ns>, system:authenticated, system:unauthenticated). The API server's own bootstrap

@@ -24,7 +24,7 @@ function validationActions(opts: PolicyOptions): string[] {
   return opts.mode === 'deny' ? ['Deny'] : opts.mode === 'warn' ? ['Warn'] : ['Audit'];
 }
 
-function binding(opts: PolicyOptions, policyName: string, extraObjectExpressions: { key: string; operator: string; values?: string[] }[] = []): KubeObject {
+function binding(opts: PolicyOptions, policyName: string, extraObjectExpressions: { key: string; operator: string; values?: string[] }[] = [], paramRef?: Record<string, unknown>): KubeObject {
   const nsExpr = exclusionExpressions(opts, true);
   const objExpr = [...exclusionExpressions(opts, false), ...extraObjectExpressions];
   return {
@@ -33,6 +33,7 @@ function binding(opts: PolicyOptions, policyName: string, extraObjectExpressions
     metadata: { name: policyName, labels: { 'app.kubernetes.io/managed-by': 'kube-sa-audit' } },
     spec: {
       policyName,
+      ...(paramRef ? { paramRef } : {}),
       validationActions: validationActions(opts),
       matchResources: {
         ...(nsExpr.length ? { namespaceSelector: { matchExpressions: nsExpr } } : {}),
@@ -84,12 +85,20 @@ export function vapPolicies(opts: PolicyOptions): KubeObject[] {
       matchConstraints: {
         resourceRules: groupRules(),
       },
+      // The namespace's `default` ServiceAccount as the parameter: a template that leaves automount unset is
+      // fine when default has it off, exactly as the ServiceAccount admission plugin will decide for its pods.
+      ...(opts.serviceAccountParams ? { paramKind: { apiVersion: 'v1', kind: 'ServiceAccount' } } : {}),
       // Objects being deleted (finalizers) are updated too; never block that.
       matchConditions: [{ name: 'not-being-deleted', expression: '!has(object.metadata.deletionTimestamp)' }],
       variables: [
         { name: 'podSpec', expression: "object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec" },
         { name: 'serviceAccount', expression: saName('variables.podSpec') },
-        { name: 'automount', expression: 'variables.podSpec.?automountServiceAccountToken.orValue(true)' },
+        {
+          name: 'automount',
+          expression: opts.serviceAccountParams
+            ? 'variables.podSpec.?automountServiceAccountToken.orValue(params == null || params.?automountServiceAccountToken.orValue(true))'
+            : 'variables.podSpec.?automountServiceAccountToken.orValue(true)',
+        },
         { name: 'tokenVolumes', expression: tokenVolumes('variables.podSpec.?volumes.orValue([])') },
       ],
       validations: [
@@ -133,7 +142,7 @@ export function vapPolicies(opts: PolicyOptions): KubeObject[] {
     pods,
     binding(opts, podsName),
     templates,
-    binding(opts, templatesName),
+    binding(opts, templatesName, [], opts.serviceAccountParams ? { name: 'default', parameterNotFoundAction: 'Allow' } : undefined),
     bindings,
     binding(opts, bindingsName, [{ key: BOOTSTRAP_LABEL.key, operator: 'NotIn', values: [BOOTSTRAP_LABEL.value] }]),
   ];

@@ -2,10 +2,14 @@
 // that selects the same service-account events, on the same generated log, one after the other under
 // `/usr/bin/time -v` (wall, CPU, peak RSS). A smaller log of the same mix shows whether memory stays flat.
 //
-//   node bench/audit-log.ts [--file /tmp/ksa-audit-1g.log] [--bytes 1000000000] [--small-bytes 100000000] [--skip-jq]
+//   node bench/audit-log.ts [--file /tmp/ksa-audit-1g.log] [--bytes 1000000000] [--small-bytes 100000000] [--skip-jq] [--gz]
+//
+// --gz adds the small log gzipped (as rotated logs are kept): ours reading the .gz vs `zcat | jq`.
 //
 // Target (issue 8): ingestion wall ≤ 0.3 × jq's wall on 1 GB, flat memory.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,6 +51,7 @@ async function main(): Promise<void> {
     bytes: { type: 'string', default: '1000000000' },
     'small-bytes': { type: 'string', default: '100000000' },
     'skip-jq': { type: 'boolean', default: false },
+    gz: { type: 'boolean', default: false },
     ingest: { type: 'string' },
     'ingest-out': { type: 'string' },
   } });
@@ -75,6 +80,17 @@ async function main(): Promise<void> {
     jq = measure('jq filter', big, 'sh', ['-c', `jq -c '${JQ_FILTER}' "$1" | wc -l > "$2"`, 'sh', big, countFile]);
     jqCount = Number(readFileSync(countFile, 'utf8').trim());
     rows.push({ m: jq, counts: { serviceAccountEvents: jqCount } });
+  }
+
+  if (values.gz) {
+    const gz = `${small}.gz`;
+    if (!existsSync(gz)) await pipeline(createReadStream(small), createGzip(), createWriteStream(gz));
+    ours('kube-sa-audit (small .gz)', gz);
+    if (!values['skip-jq']) {
+      const countFile = join(outDir, 'audit-jq-gz-count.txt');
+      const m = measure('zcat + jq filter (small .gz)', gz, 'sh', ['-c', `zcat "$1" | jq -c '${JQ_FILTER}' | wc -l > "$2"`, 'sh', gz, countFile]);
+      rows.push({ m, counts: { serviceAccountEvents: Number(readFileSync(countFile, 'utf8').trim()) } });
+    }
   }
 
   const ourCount = rows.find((r) => r.m === oursBig)!.counts!.serviceAccountEvents as number;

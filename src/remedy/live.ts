@@ -145,7 +145,9 @@ export function restartCommands(restart: WorkloadRef[]): string[] {
       ? `kubectl rollout restart ${w.kind.toLowerCase()} ${shq(w.name)} -n ${shq(w.namespace)}`
       : w.kind === 'Job'
         ? `# Job ${w.namespace}/${w.name}: its running pods keep the token until they finish`
-        : `# ${w.kind} ${w.namespace}/${w.name}: delete its pods so they are recreated without the token`,
+        : w.kind === 'Pod'
+          ? `# Pod ${w.namespace}/${w.name}: nothing re-creates a bare Pod; delete and re-create it from its manifest`
+          : `# ${w.kind} ${w.namespace}/${w.name}: delete its pods so they are recreated without the token`,
   );
 }
 

@@ -45,7 +45,7 @@ export class ManifestEditError extends Error {
   readonly file: string;
   readonly line: number;
   constructor(file: string, line: number, message: string) {
-    super(`${file}:${line}: ${message}`);
+    super(line > 0 ? `${file}:${line}: ${message}` : `${file}: ${message}`);
     this.file = file;
     this.line = line;
   }

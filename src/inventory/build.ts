@@ -346,8 +346,50 @@ function readPodSpec(r: ObjectReader, spec: unknown, path: Path): PodSpec | unde
     .map((v, i) => readVolume(r, v, sub(path, 'volumes', i)))
     .filter((v): v is Volume => v !== undefined);
   if (volumes.length) out.volumes = volumes;
-  const pulls = r.list(spec.imagePullSecrets, sub(path, 'imagePullSecrets')).flatMap((s) => (typeof s.name === 'string' ? [{ name: s.name }] : []));
-  if (pulls.length) out.imagePullSecrets = pulls;
+  // imagePullSecrets are validated by the list read but not kept: no token analysis reads them.
+  r.list(spec.imagePullSecrets, sub(path, 'imagePullSecrets'));
+  return prune(out);
+}
+
+const SA_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * Keeps only what decides a token verdict, so 150,000 retained pods stay small: volumes that can carry a token
+ * (projected serviceAccountToken or secret sources, secret volumes, any `kube-api-access-*` name), the mounts of
+ * those volumes plus any mount at the token path, `env` references to a Secret's `token` key, `envFrom`
+ * Secrets, and `restartPolicy: Always` (sidecars). Images, plain env, other volumes and their mounts are dropped.
+ */
+function prune(spec: PodSpec): PodSpec {
+  const relevant = new Set<string>();
+  const volumes: Volume[] = [];
+  for (const v of spec.volumes ?? []) {
+    const sources = (v.projected?.sources ?? []).filter((x) => x.serviceAccountToken !== undefined || x.secret !== undefined);
+    const keep = v.name.startsWith('kube-api-access-') || v.secret !== undefined || sources.length > 0;
+    if (!keep) continue;
+    relevant.add(v.name);
+    const kept: Volume = { name: v.name };
+    if (v.secret) kept.secret = v.secret;
+    if (v.projected) kept.projected = { sources };
+    volumes.push(kept);
+  }
+  const trimContainer = (c: Container): Container => {
+    const out: Container = { name: c.name };
+    if (c.restartPolicy === 'Always') out.restartPolicy = 'Always';
+    const mounts = (c.volumeMounts ?? []).filter((m) => relevant.has(m.name) || m.mountPath === SA_MOUNT_PATH).map((m) => ({ name: m.name, mountPath: m.mountPath === SA_MOUNT_PATH ? SA_MOUNT_PATH : m.mountPath }));
+    if (mounts.length) out.volumeMounts = mounts;
+    const env = (c.env ?? []).filter((e) => e.valueFrom?.secretKeyRef?.key === 'token');
+    if (env.length) out.env = env;
+    if (c.envFrom?.length) out.envFrom = c.envFrom;
+    return out;
+  };
+  const out: PodSpec = {};
+  if (spec.serviceAccountName !== undefined) out.serviceAccountName = spec.serviceAccountName;
+  if (spec.serviceAccount !== undefined) out.serviceAccount = spec.serviceAccount;
+  if (spec.automountServiceAccountToken !== undefined) out.automountServiceAccountToken = spec.automountServiceAccountToken;
+  if (spec.containers) out.containers = spec.containers.map(trimContainer);
+  if (spec.initContainers) out.initContainers = spec.initContainers.map(trimContainer);
+  if (spec.ephemeralContainers) out.ephemeralContainers = spec.ephemeralContainers.map(trimContainer);
+  if (volumes.length) out.volumes = volumes;
   return out;
 }
 
@@ -405,6 +447,26 @@ function at(obj: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
+const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+const EMPTY_META: ObjectMeta = Object.freeze({}) as ObjectMeta;
+
+/** Name every injected volume of a read-back pod gets in the shared copy (the random suffix carries no meaning). */
+export const SHARED_INJECTED_VOLUME_NAME = 'kube-api-access-*';
+
+/**
+ * The kube-api-access-<random> volume of an admitted pod renamed to one fixed name (volume and mounts), so that
+ * pods differing only in that suffix share one spec. The resolver matches the prefix, so verdicts do not change.
+ */
+function canonicalInjectedName(spec: PodSpec): PodSpec {
+  const injected = (spec.volumes ?? []).find((v) => v.name.startsWith('kube-api-access-'))?.name;
+  if (injected === undefined || injected === SHARED_INJECTED_VOLUME_NAME) return spec;
+  for (const v of spec.volumes ?? []) if (v.name === injected) v.name = SHARED_INJECTED_VOLUME_NAME;
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])]) {
+    for (const m of c.volumeMounts ?? []) if (m.name === injected) m.name = SHARED_INJECTED_VOLUME_NAME;
+  }
+  return spec;
+}
+
 /** Whether an admitted pod has a `kube-api-access-*` token volume that some container mounts. */
 function carriesInjectedToken(w: Workload): boolean {
   const s = w.template.spec;
@@ -429,6 +491,17 @@ export class InventoryBuilder implements InventorySink {
   private readonly inv: Inventory;
   private documents = 0;
   private finished = false;
+  /** Content-addressed pruned specs of read-back pods (shared between pods: read-only). */
+  private readonly specs = new Map<string, PodSpec>();
+
+  private sharedSpec(spec: PodSpec): PodSpec {
+    const key = JSON.stringify(spec);
+    const hit = this.specs.get(key);
+    if (hit !== undefined) return hit;
+    // Bounded: distinct specs beyond this are simply not shared.
+    if (this.specs.size < 50_000) this.specs.set(key, spec);
+    return spec;
+  }
 
   constructor(opts: InventoryBuilderOptions = {}) {
     this.origin = opts.origin ?? 'manifests';
@@ -563,6 +636,15 @@ export class InventoryBuilder implements InventorySink {
     }
     if (!spec) return; // reported: the object cannot be analysed at all
     const readBack = isPod && isReadBack(obj, this.origin);
+    if (isPod) {
+      // A Pod's own labels are not read by any analysis; only the mirror-pod annotation is (§1.7).
+      const mirror = tmeta.annotations?.[MIRROR_POD_ANNOTATION];
+      tmeta = mirror !== undefined ? { annotations: { [MIRROR_POD_ANNOTATION]: mirror } } : EMPTY_META;
+    }
+    if (readBack && r.errors.length === 0) {
+      // Pods of one ReplicaSet/DaemonSet/Job differ only in names once pruned: share one copy of their spec.
+      spec = this.sharedSpec(canonicalInjectedName(spec));
+    }
     const uid = typeof meta?.uid === 'string' ? meta.uid : undefined;
     const w: Workload = {
       kind,
@@ -733,6 +815,7 @@ export class InventoryBuilder implements InventorySink {
   finish(): Inventory {
     if (this.finished) return this.inv;
     this.finished = true;
+    this.specs.clear();
     this.inv.documents = this.documents;
     const all = this.inv.workloads;
     const byUid = new Map<string, Workload>();

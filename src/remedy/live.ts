@@ -152,7 +152,7 @@ export function restartCommands(restart: WorkloadRef[]): string[] {
 }
 
 /** A client for the kubeconfig/context the scan used (client-node; the scan's own client only reads). */
-export function makeClient(cluster: ClusterOptions): k8s.KubernetesObjectApi {
+export function makeClient(cluster: ClusterOptions, expectServer?: string): k8s.KubernetesObjectApi {
   const kc = new k8s.KubeConfig();
   try {
     if (cluster.kubeconfig) kc.loadFromFile(cluster.kubeconfig);
@@ -161,6 +161,10 @@ export function makeClient(cluster: ClusterOptions): k8s.KubernetesObjectApi {
     throw new UserError(`cannot load kubeconfig: ${(err as Error).message}`, EXIT.CLUSTER_UNAVAILABLE);
   }
   if (cluster.context) kc.setCurrentContext(cluster.context);
+  const server = kc.getCurrentCluster()?.server;
+  if (expectServer && server && server.replace(/\/+$/, '') !== expectServer.replace(/\/+$/, '')) {
+    throw new UserError(`the kubeconfig resolves to ${server} for writing but the scan read ${expectServer}; pass --kubeconfig/--context explicitly`, EXIT.CLUSTER_UNAVAILABLE);
+  }
   return k8s.KubernetesObjectApi.makeApiClient(kc);
 }
 
@@ -194,6 +198,8 @@ export interface ApplyOptions {
   client?: k8s.KubernetesObjectApi;
   /** Where the restart list goes: stdout (text output) or stderr (keeps JSON output parseable). */
   restartTo?: 'stdout' | 'stderr';
+  /** The API server the scan read; the writer must talk to the same one. */
+  expectServer?: string;
 }
 
 /** Dry-runs everything server-side, then applies in order; writes the rollback file after every change. */
@@ -203,7 +209,7 @@ export async function applyLive(actions: LiveAction[], plan: FixPlan, opts: Appl
     io.stderr.write('nothing to apply\n');
     return EXIT.OK;
   }
-  const client = opts.client ?? makeClient(opts.cluster);
+  const client = opts.client ?? makeClient(opts.cluster, opts.expectServer);
   const prepared: { action: LiveAction; patch?: Record<string, unknown>; rollback: RollbackEntry }[] = [];
 
   // 1. Read what is there now: check it is what the scan saw, remember the previous values, pin the version.

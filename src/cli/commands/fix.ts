@@ -84,6 +84,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if ((values.apply || values.rollback) && !live) throw new UserError('--apply and --rollback act on the live cluster; they cannot be combined with -f');
   if (values.write && values.apply) throw new UserError('--write and --apply cannot be combined');
   const cluster = clusterOptionsFromFlags(values);
+  // --apply writes with @kubernetes/client-node, which is not given the scan's impersonation; refuse rather
+  // than patch as a different identity than the one that was asked for.
+  if ((values.apply || values.rollback) && cluster.impersonate) throw new UserError('--apply/--rollback do not support --as/--as-group/--as-uid; run as the identity that should make the change');
 
   if (values.rollback) {
     const { applyRollbackFile } = await import('../../remedy/live.ts');
@@ -124,7 +127,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       }
     }
     if (!values.apply) return EXIT.OK;
-    return applyLive(actions.actions, plan, { cluster, io, rollbackFile: values['rollback-file'], context: clusterRead?.context, restartTo: output === 'json' ? 'stderr' : 'stdout' });
+    return applyLive(actions.actions, plan, { cluster: { ...cluster, ...(clusterRead?.context && clusterRead.context !== 'in-cluster' ? { context: clusterRead.context } : {}) }, io, rollbackFile: values['rollback-file'], context: clusterRead?.context, expectServer: clusterRead?.server, restartTo: output === 'json' ? 'stderr' : 'stdout' });
   }
 
   if (result.inputs.problems.some((p) => p.level === 'error') && values.write) {

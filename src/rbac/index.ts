@@ -128,6 +128,9 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
   };
   const dangerousMemo = new Map<string, RawHit[]>();
 
+  // A live scan that could not list some RBAC objects cannot say "nothing beyond the defaults": missing
+  // bindings would only ever add permissions (kubescape #3069: a 403 read as "absent" is a false pass).
+  const rbacGaps = inventory.gaps.filter((g) => /^(cluster)?role(binding)?s$/.test(g.resource.replace(/\.rbac\.authorization\.k8s\.io$/, '')));
   const memo = new Map<string, ServiceAccountPermissions>();
   const permissionsOf = (namespace: string, name: string): ServiceAccountPermissions => {
     const key = `${namespace}/${name}`;
@@ -144,8 +147,9 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
       for (const rule of g.rules) if (!isDefaultRule(rule)) lines.push(`${formatRule(rule)} ${where} (${formatGrant(g)})`);
     }
     for (const e of [...new Set(errors)]) lines.push(`binding to a missing role: ${e}`);
+    for (const g of rbacGaps) lines.push(`incomplete: ${g.resource}${g.namespace ? ` in ${g.namespace}` : ''} could not be read (${g.reason}); grants from it are unknown`);
     const summary: PermissionSummary = {
-      onlyDefaults: extraGrants.length === 0,
+      onlyDefaults: extraGrants.length === 0 && rbacGaps.length === 0,
       lines,
       grants: grants.map((g) => ({ binding: g.binding, role: { kind: g.role.kind, name: g.role.name }, via: g.via, scope: g.scope, builtin: g.builtin })),
       dangerous: dangerous.map((d) => ({ id: d.id, severity: d.severity, why: d.why, scope: d.scope, via: d.via })),
@@ -167,6 +171,9 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     } else if (p.onlyDefaults) {
       report.token.needed = 'no';
       report.token.neededReason = `service account ${report.namespace}/${report.serviceAccount} has no permissions beyond the defaults every authenticated identity gets (${defaultBindings.join(', ')}); removing the token cannot break an API call that would have succeeded`;
+    } else if (p.extraGrants.length === 0) {
+      report.token.needed = 'unknown';
+      report.token.neededReason = `the cluster's RBAC could not all be read (${rbacGaps.map((g) => g.resource).join(', ')}), so grants to ${report.namespace}/${report.serviceAccount} may be missing`;
     } else {
       report.token.needed = 'unknown';
       report.token.neededReason = `service account ${report.namespace}/${report.serviceAccount} holds ${p.extraGrants.length} grant(s) beyond the defaults; whether the workload uses them is unknown until evidence says more`;

@@ -22,7 +22,7 @@ Flags:
   --as USER                 identity to check, e.g. system:serviceaccount:NS:NAME (required offline)
   --as-group GROUP          group of that identity (repeatable; replaces the service-account groups)
   -f, --filename PATH       manifest file, directory or - (repeatable); none = live cluster
-  -n, --namespace NS        namespace of the request (default: "default" offline, the context's live)
+  -n, --namespace NS        namespace of the request (default: "default" offline, the context's namespace live)
   -A, --all-namespaces      check in all namespaces (namespace "")
   --subresource S           subresource such as log or scale
   --list                    print every allowed action (kubectl's table)
@@ -46,6 +46,7 @@ export interface LoadedRbac {
 export async function loadRbac(files: string[], live: { kubeconfig?: string; context?: string }, io: CliIO): Promise<LoadedRbac & { inputErrors: number }> {
   const { InventoryBuilder } = await import('../../inventory/build.ts');
   let inventory: Inventory;
+  let contextNamespace: string | undefined;
   if (files.length > 0) {
     const { readManifests } = await import('../../sources/manifests/index.ts');
     const builder = new InventoryBuilder({ origin: 'manifests' });
@@ -54,10 +55,10 @@ export async function loadRbac(files: string[], live: { kubeconfig?: string; con
   } else {
     const cluster = await import('../../sources/cluster/index.ts');
     const builder = new InventoryBuilder({ origin: 'cluster' });
-    const opts: Parameters<typeof cluster.readCluster>[0] = { quiet: true };
-    if (live.kubeconfig) opts.kubeconfig = live.kubeconfig;
-    if (live.context) opts.context = live.context;
-    const res = await cluster.readCluster(opts, builder, io);
+    // Resolved here (as kubectl would) so the request's default namespace is the context's.
+    const connection = cluster.loadKubeConfig({ ...(live.kubeconfig ? { kubeconfig: live.kubeconfig } : {}), ...(live.context ? { context: live.context } : {}), env: io.env });
+    contextNamespace = connection.namespace;
+    const res = await cluster.readCluster({ quiet: true, connection }, builder, io);
     builder.setServerVersion(res.serverVersion);
     inventory = builder.finish();
     inventory.origin = 'cluster';
@@ -70,7 +71,7 @@ export async function loadRbac(files: string[], live: { kubeconfig?: string; con
     io.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
     if (p.level === 'error') inputErrors++;
   }
-  return { engine: RbacEngine.fromInventory(inventory), inventory, inputErrors };
+  return { engine: RbacEngine.fromInventory(inventory), inventory, inputErrors, ...(contextNamespace ? { contextNamespace } : {}) };
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -138,7 +139,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   else if (values['as-group']) throw new UserError('--as-group requires --as');
   else throw new UserError('--as is required: kube-sa-audit answers for an identity you name (e.g. --as system:serviceaccount:NS:NAME)');
 
-  const namespace = values['all-namespaces'] ? '' : (values.namespace ?? 'default');
+  const namespace = values['all-namespaces'] ? '' : (values.namespace ?? loaded.contextNamespace ?? 'default');
   const out = values.quiet ? null : io.stdout;
   if (values.list) {
     const review = loaded.engine.rulesFor(u, namespace);

@@ -64,7 +64,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     base = { verb, apiGroup: r.group, resource: r.resource, subresource: values.subresource ?? '', name: slash < 0 ? '' : target.slice(slash + 1), namespace: '' };
   }
 
-  const namespaces: string[] = clusterScoped ? [''] : values['all-namespaces'] ? ['', ...new Set(engine.roleBindings.map((b) => b.namespace))].sort() : [values.namespace ?? 'default'];
+  const namespaces: string[] = clusterScoped ? [''] : values['all-namespaces'] ? ['', ...new Set(engine.roleBindings.map((b) => b.namespace))].sort() : [values.namespace ?? loaded.contextNamespace ?? 'default'];
   const seen = new Set<string>();
   const entries: WhoCanEntry[] = [];
   for (const ns of namespaces) {

@@ -115,3 +115,16 @@ test('every rule carries its metadata beside its logic', async () => {
     assert.ok(r.title && r.explanation.length > 40 && r.remediation.length > 20, r.id);
   }
 });
+
+test('a live scan that could not list RoleBindings never concludes "only defaults" (no false pass)', async () => {
+  const { buildInventory, sourced } = await import('../../../src/inventory/build.ts');
+  const { analyzeInventory } = await import('../../../src/analysis/scan.ts');
+  const inv = buildInventory([sa('ns', 'app'), deploy('ns', 'web', 'app')].map((o) => sourced(o)));
+  inv.gaps.push({ resource: 'rolebindings.rbac.authorization.k8s.io', reason: 'forbidden (403)', weakens: [] });
+  const res = await analyzeInventory(inv);
+  const w = res.workloads[0]!;
+  assert.equal(w.permissions!.onlyDefaults, false);
+  assert.equal(w.token.needed, 'unknown');
+  assert.match(w.token.neededReason, /could not all be read/);
+  assert.equal(res.findings.filter((f) => f.rule === 'rbac-token-without-permissions').length, 0);
+});

@@ -2,13 +2,12 @@
 // parsed on its own with the `yaml` package and converted with go-yaml v2 semantics. Only one document's
 // syntax tree exists at a time; a document larger than the cap is refused (YAML syntax trees cost tens
 // of bytes per input byte), with a hint to use JSON, which streams at any size.
-import { isScalar, Composer, LineCounter, Parser } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { createRequire } from 'node:module';
 import { isUtf8 } from 'node:buffer';
 import type { InventorySink } from '../../inventory/sink.ts';
 import { emitDocument } from './emit.ts';
 import type { PathFn } from './emit.ts';
-import { convertDocument, escapePointerSegment, nodeAtPath, offsetOfPath, YamlConvertError } from './yaml-convert.ts';
+import { escapePointerSegment } from './emit.ts';
 import { mib } from './json-split.ts';
 import { tryFastYaml } from './fast-yaml.ts';
 
@@ -29,28 +28,12 @@ export interface YamlReadState {
 
 const NL = 0x0a;
 
-function composerOptions() {
-  // failsafe: every scalar stays a string with its source text, so go-yaml's own resolution applies.
-  return { schema: 'failsafe' as const, uniqueKeys: false, strict: false, prettyErrors: false };
-}
-
-function parseDocuments(text: string): { docs: Document[]; lc: LineCounter } {
-  const lc = new LineCounter();
-  const parser = new Parser(lc.addNewLine);
-  const composer = new Composer(composerOptions());
-  const docs = [...composer.compose(parser.parse(text), true)] as Document[];
-  return { docs, lc };
-}
-
-// The last re-parsed segment, for lineOf/sourceText calls that come in bursts for one object.
-let lazyCache: { text: string; docs: Document[]; lc: LineCounter } | undefined;
-
-function lazyDocs(text: string): { docs: Document[]; lc: LineCounter } {
-  if (lazyCache?.text !== text) {
-    const { docs, lc } = parseDocuments(text);
-    lazyCache = { text, docs, lc };
-  }
-  return lazyCache;
+// The full parser is required synchronously on first need (require of an ES module, Node >= 22.12).
+const requireHere = createRequire(import.meta.url);
+let fullModule: typeof import('./yaml-full.ts') | undefined;
+function full(): typeof import('./yaml-full.ts') {
+  fullModule ??= requireHere('./yaml-full.ts') as typeof import('./yaml-full.ts');
+  return fullModule;
 }
 
 let fastCache: { text: string; positions: Map<string, number> } | undefined;
@@ -233,43 +216,30 @@ export class YamlFileReader {
     if (fast) {
       if (retainFast) this.state.retainedBytes += size;
       const index = this.docCounter++;
-      this.emitValue(fast.value, fast.spellings, text, 0, startLine + fast.firstLine, index, retainFast, (lc, off) => startLine + lc.linePos(off).line - 1, startLine);
+      this.emitValue(fast.value, fast.spellings, text, 0, startLine + fast.firstLine, index, retainFast, startLine, true);
       return;
     }
-    let parsed: { docs: Document[]; lc: LineCounter };
+    let decoded;
     try {
-      parsed = parseDocuments(text);
+      decoded = full().decodeSegment(text);
     } catch (e) {
       this.problem(startLine, `YAML could not be parsed: ${(e as Error).message.split('\n')[0]}`);
       return;
     }
     const retain = this.state.retainedBytes + size <= this.limits.maxRetainedBytes;
     if (retain) this.state.retainedBytes += size;
-    const lineAt = (lc: LineCounter, offset: number) => startLine + lc.linePos(offset).line - 1;
-    parsed.docs.forEach((doc, ordinal) => {
+    decoded.forEach((d, ordinal) => {
       const index = this.docCounter++;
-      if (doc.errors.length > 0) {
-        const err = doc.errors[0]!;
+      if (!d.ok) {
         this.sink.document();
-        this.problem(lineAt(parsed.lc, err.pos[0]), `YAML syntax error: ${cleanYamlMessage(err.message)}`);
+        this.problem(d.line < 0 ? startLine : startLine + d.line, d.message);
         return;
       }
-      let result;
-      try {
-        result = convertDocument(doc);
-      } catch (e) {
-        this.sink.document();
-        if (e instanceof YamlConvertError) this.problem(lineAt(parsed.lc, e.offset), e.message);
-        else this.problem(startLine, `YAML could not be converted: ${(e as Error).message}`);
-        return;
+      for (const w of d.warnings) {
+        const msg = w.otherLine === undefined ? w.message : w.message.replace('{line}', String(startLine + w.otherLine));
+        this.problem(startLine + w.line, msg, 'warning');
       }
-      for (const w of result.warnings) {
-        const msg = w.otherOffset === undefined ? w.message : w.message.replace('{line}', String(lineAt(parsed.lc, w.otherOffset)));
-        this.problem(lineAt(parsed.lc, w.offset), msg, 'warning');
-      }
-      const contents = doc.contents as YamlNode | null;
-      const line = contents?.range ? lineAt(parsed.lc, contents.range[0]) : startLine;
-      this.emitValue(result.value, result.spellings, text, ordinal, line, index, retain, lineAt);
+      this.emitValue(d.value, d.spellings, text, ordinal, d.line < 0 ? startLine : startLine + d.line, index, retain, startLine, false);
     });
   }
 
@@ -282,27 +252,24 @@ export class YamlFileReader {
     line: number,
     index: number,
     retain: boolean,
-    lineAt: (lc: LineCounter, offset: number) => number,
-    /** Set for documents the fast reader took: positions come from re-running it (50x cheaper). */
-    fastStartLine?: number,
+    startLine: number,
+    /** Documents the fast reader took get positions from re-running it (50x cheaper than the full parser). */
+    fast: boolean,
   ): void {
     if (this.state.onDocumentValue) {
       this.state.onDocumentValue(value, line, spellings);
       return;
     }
     let lineOf: PathFn<number> | undefined;
-    if (retain && fastStartLine !== undefined) {
+    if (retain && fast) {
       lineOf = (path) => {
         const line = fastPositions(text).get(path.map((p) => escapePointerSegment(String(p))).join('/'));
-        return line === undefined ? undefined : fastStartLine + line;
+        return line === undefined ? undefined : startLine + line;
       };
     } else if (retain) {
       lineOf = (path) => {
-        const { docs, lc } = lazyDocs(text);
-        const d = docs[ordinal];
-        if (!d) return undefined;
-        const off = offsetOfPath(d, path);
-        return off === undefined ? undefined : lineAt(lc, off);
+        const line = full().lineOfPath(text, ordinal, path);
+        return line === undefined ? undefined : startLine + line;
       };
     }
     const sourceText: PathFn<string> = (path) => {
@@ -312,11 +279,7 @@ export class YamlFileReader {
       const v = valueAt(value, path);
       if (v === true || v === false) return String(v);
       if (!retain) return undefined;
-      const { docs } = lazyDocs(text);
-      const d = docs[ordinal];
-      const n = d ? nodeAtPath(d, path) : undefined;
-      if (!isScalar(n) || !n.range) return undefined;
-      return text.slice(n.range[0], n.range[1]).trimEnd();
+      return full().scalarSourceAt(text, ordinal, path);
     };
     emitDocument(value, { file: this.file, line, document: index, ...(lineOf ? { lineOf } : {}), sourceText }, this.sink);
   }
@@ -371,6 +334,3 @@ function countNlStr(s: string, to: number): number {
   return n;
 }
 
-function cleanYamlMessage(m: string): string {
-  return m.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').trim();
-}

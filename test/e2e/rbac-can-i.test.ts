@@ -178,3 +178,21 @@ test('live can-i / who-can (no -f): the same answers and exit codes as kubectl a
   assert.ok(rows.some((r) => r.subject.name === 'system:masters'));
   console.log(`rbac-can-i: live can-i compared ${compared} answers with kubectl`);
 });
+
+test('KubeHound IDENTITY_IMPERSONATE fixture: the API server agrees a namespaced Role cannot grant impersonating users/groups', { timeout: 120_000 }, async () => {
+  const ns = `${tag}-kh`;
+  const objs = objectsOf([new URL('../../../shared/corpus/peer-fixtures/kubehound/attacks/IDENTITY_IMPERSONATE.yaml', import.meta.url).pathname], ns)
+    .filter((o) => o.kind !== 'Pod');
+  applied.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const r = await cp.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, ...objs] }) });
+  assert.equal(r.code, 0, r.stderr);
+  await new Promise((res) => setTimeout(res, 1000));
+  const as = `--as=system:serviceaccount:${ns}:impersonate-sa`;
+  for (const target of ['users', 'groups']) {
+    const cluster = await cp.kubectl(['auth', 'can-i', 'impersonate', target, as]);
+    assert.equal(cluster.stdout.trim(), 'no', `impersonate ${target} cluster-scoped`);
+  }
+  // The same rule evaluated with a namespace would allow — but impersonation is never checked with one.
+  const inNs = await cp.kubectl(['auth', 'can-i', 'impersonate', 'users', '-n', ns, as]);
+  assert.equal(inNs.stdout.trim(), 'yes');
+});

@@ -49,6 +49,8 @@ export interface RollbackFile {
   kind: 'FixRollback';
   createdAt: string;
   context?: string;
+  /** API server the fix was applied to; the rollback refuses any other. */
+  server?: string;
   /** In the order they must be applied (reverse of the fix). */
   entries: RollbackEntry[];
 }
@@ -257,7 +259,12 @@ export async function applyLive(actions: LiveAction[], plan: FixPlan, opts: Appl
   // 3. Apply, recording the rollback after each change.
   const stamp = new Date().toISOString();
   const rollbackPath = resolve(opts.io.cwd, opts.rollbackFile ?? `kube-sa-audit-rollback-${stamp.replace(/[:.]/g, '-')}.json`);
-  const rollback: RollbackFile = { apiVersion: 'kube-sa-audit.io/v1', kind: 'FixRollback', createdAt: stamp, ...(opts.context ? { context: opts.context } : {}), entries: [] };
+  const rollback: RollbackFile = {
+    apiVersion: 'kube-sa-audit.io/v1', kind: 'FixRollback', createdAt: stamp,
+    ...(opts.context ? { context: opts.context } : {}),
+    ...(opts.expectServer ? { server: opts.expectServer } : {}),
+    entries: [],
+  };
   let applied = 0;
   for (const p of prepared) {
     try {
@@ -310,7 +317,8 @@ export async function applyRollbackFile(file: string, cluster: ClusterOptions, i
     throw new UserError(`${file}: cannot read rollback file: ${(err as Error).message.split('\n')[0]}`, EXIT.UNREADABLE_INPUT);
   }
   if (data?.kind !== 'FixRollback' || !Array.isArray(data.entries)) throw new UserError(`${file}: not a kube-sa-audit rollback file`, EXIT.UNREADABLE_INPUT);
-  const c = client ?? makeClient(cluster);
+  // The context recorded at apply time, unless the user names one; and never another API server.
+  const c = client ?? makeClient({ ...cluster, ...(cluster.context || !data.context || data.context === 'in-cluster' ? {} : { context: data.context }) }, data.server);
   let done = 0;
   for (const e of data.entries) {
     try {

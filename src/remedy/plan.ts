@@ -101,6 +101,11 @@ interface Member {
   automountNow: boolean | 'unknown';
   /** The input's automount field has the wrong type: never edited. */
   typeError: boolean;
+  /**
+   * Why its pod template cannot be edited here (owned by a controller outside the input, which would revert
+   * the change; or a live Pod, whose spec is immutable). Undefined when it can.
+   */
+  immutable?: string;
 }
 
 const ROLLING_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
@@ -212,6 +217,9 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
       automountNow: t.automount.effective,
       typeError,
     };
+    const owner = w?.ownerReferences?.find((o) => o.controller) ?? w?.ownerReferences?.[0];
+    if (owner) member.immutable = `it is managed by ${owner.kind} ${owner.name}, which would revert a change to it`;
+    else if (report.kind === 'Pod' && inventory.origin === 'cluster') member.immutable = "a running Pod's spec cannot be changed";
     const key = serviceAccountKey(report.namespace, report.serviceAccount);
     const g = groups.get(key);
     if (g) g.push(member);
@@ -334,7 +342,16 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
       saLevel = false;
       fallbackWhy = `service account ${key} is also used by ${frozenRelying.map((m) => describe(m.ref)).join(', ')} (need unknown), which would lose its token`;
     }
+    // A member that needs its token but whose template cannot opt in would lose it.
+    const stuckKeepers = keep.filter((m) => m.immutable && m.podValue !== true && m.automountNow !== false);
+    if (saLevel && stuckKeepers.length) {
+      saLevel = false;
+      fallbackWhy = `${stuckKeepers.map((m) => describe(m.ref)).join(', ')} needs its token and cannot opt in (${stuckKeepers[0]!.immutable})`;
+    }
     if (saLevel && sa && saValue === false) saLevel = false; // already off: only pod-level true overrides remain
+    const manualOff = (m: Member): void => {
+      plan.manual.push({ workload: m.ref, reason: `does not need its token, but ${m.immutable}; set automountServiceAccountToken: false at its source` });
+    };
 
     const promise = (m: Member, automount: boolean): void => {
       plan.promised.push({ workload: m.ref, automount });
@@ -369,6 +386,11 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
         promise(m, true);
       }
       for (const m of remove) {
+        if (m.podValue === true && m.immutable) {
+          manualOff(m);
+          promise(m, true);
+          continue;
+        }
         if (m.podValue === true) {
           plan.steps.push({ kind: 'pod-automount', workload: m.ref, before: true, value: false, reason: `${describe(m.ref)} does not need its token but sets automount true itself, overriding the service account` });
         }
@@ -378,6 +400,10 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
       for (const m of frozen) if (m.automountNow !== 'unknown') promise(m, m.automountNow);
     } else {
       for (const m of toRemove) {
+        if (m.immutable) {
+          manualOff(m);
+          continue;
+        }
         plan.steps.push({
           kind: 'pod-automount',
           workload: m.ref,
@@ -388,7 +414,7 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
         if (needsRestart(m.ref, true)) plan.restart.push(m.ref);
       }
       for (const m of members) {
-        if (m.intent === 'remove') promise(m, false);
+        if (m.intent === 'remove' && !(m.immutable && m.automountNow !== false)) promise(m, false);
         else if (m.automountNow !== 'unknown') promise(m, m.automountNow);
       }
     }

@@ -197,3 +197,27 @@ test('every step names its reason', () => {
   const { inv, reports } = world([{ name: 'web', need: 'no' }, { name: 'operator', need: 'yes' }, { name: 'x', sa: 'gone', need: 'no' }], [{ name: 'default' }]);
   for (const s of planFix(inv, reports, { dedicatedSa: true }).steps) assert.ok(s.reason.length > 20, `${s.kind} has a reason`);
 });
+
+test('a workload managed by a controller outside the input is never edited; the SA is not flipped under it when it needs the token', () => {
+  const { inv, reports } = world([{ name: 'web', need: 'no' }, { name: 'operator-managed', need: 'yes' }], [{ name: 'default' }]);
+  inv.workloads[1]!.ownerReferences = [{ kind: 'Prometheus', name: 'k8s', controller: true }];
+  const plan = planFix(inv, reports);
+  assert.equal(saSteps(plan).length, 0, 'flipping the SA would take the token of a workload that cannot opt in');
+  assert.equal(stepsFor(plan, 'operator-managed').length, 0);
+  assert.equal(promised(plan, 'operator-managed'), true);
+  const [web] = stepsFor(plan, 'web');
+  assert.ok(web && web.kind === 'pod-automount' && web.value === false && /cannot opt in \(it is managed by Prometheus k8s/.test(web.reason));
+});
+
+test('a managed workload that does not need its token goes to the manual list when only a template edit would help', () => {
+  const { inv, reports } = world([{ name: 'managed', need: 'no' }], [{ name: 'default' }]);
+  inv.workloads[0]!.ownerReferences = [{ kind: 'Tenant', name: 't1', controller: true }];
+  const plan = planFix(inv, reports, { level: 'pod' });
+  assert.deepEqual(plan.steps, []);
+  assert.ok(plan.manual.some((n) => n.workload?.name === 'managed' && /managed by Tenant t1/.test(n.reason)));
+  assert.equal(promised(plan, 'managed'), true, 'nothing promised that the tool cannot do');
+  // At SA level the SA change alone removes it: no template edit needed.
+  const sa = planFix(inv, reports);
+  assert.equal(saSteps(sa).length, 1);
+  assert.equal(promised(sa, 'managed'), false);
+});

@@ -1,10 +1,14 @@
 // Gatekeeper ConstraintTemplates (templates.gatekeeper.sh/v1, Rego) and their Constraints. Gatekeeper's
-// webhook sees pods after the ServiceAccount admission plugin mutated them, as the VAP does.
+// webhook sees pods after the ServiceAccount admission plugin mutated them, as the VAP does. `import rego.v1`
+// keeps the v1 keywords valid on OPA 0.59+ and OPA 1.x alike. Not run against Gatekeeper in our tests (no
+// Gatekeeper in the test control plane); the VAP and the Kyverno CEL rules are.
 import type { KubeObject } from '../../inventory/types.ts';
 import type { PolicyOptions } from './common.ts';
 import { ALL_SA_GROUPS_EXACT, ALL_SA_GROUP_PREFIX, BOOTSTRAP_LABEL, TEMPLATE_KINDS, exclusionExpressions } from './common.ts';
 
 const REGO_TOKEN = `package k8ssaauditdefaultsatoken
+
+import rego.v1
 
 pod_spec(obj) := obj.spec if obj.kind == "Pod"
 pod_spec(obj) := obj.spec.jobTemplate.spec.template.spec if obj.kind == "CronJob"
@@ -55,6 +59,8 @@ violation contains {"msg": msg} if {
 
 const REGO_BINDINGS = `package k8ssaauditsabindings
 
+import rego.v1
+
 all_sa_groups := {${ALL_SA_GROUPS_EXACT.map((g) => `"${g}"`).join(', ')}}
 
 bad(s) if { s.kind == "ServiceAccount"; s.name == "default" }
@@ -85,7 +91,7 @@ export function gatekeeperPolicies(opts: PolicyOptions): KubeObject[] {
     apiVersion: 'templates.gatekeeper.sh/v1',
     kind: 'ConstraintTemplate',
     metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'kube-sa-audit' } },
-    spec: { crd: { spec: { names: { kind } } }, targets: [{ target: 'admission.k8s.gatekeeper.sh', rego, version: 'v1' }] },
+    spec: { crd: { spec: { names: { kind } } }, targets: [{ target: 'admission.k8s.gatekeeper.sh', rego }] },
   });
   const byGroup = new Map<string, string[]>();
   for (const k of TEMPLATE_KINDS) byGroup.set(k.group, [...(byGroup.get(k.group) ?? []), k.kind]);

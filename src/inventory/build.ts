@@ -450,6 +450,12 @@ function at(obj: unknown, path: readonly string[]): unknown {
 const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 const EMPTY_META: ObjectMeta = Object.freeze({}) as ObjectMeta;
 
+function podMeta(meta: unknown): ObjectMeta {
+  const ann = isObject(meta) ? meta.annotations : undefined;
+  const mirror = isObject(ann) ? ann[MIRROR_POD_ANNOTATION] : undefined;
+  return typeof mirror === 'string' ? { annotations: { [MIRROR_POD_ANNOTATION]: mirror } } : EMPTY_META;
+}
+
 /** Name every injected volume of a read-back pod gets in the shared copy (the random suffix carries no meaning). */
 export const SHARED_INJECTED_VOLUME_NAME = 'kube-api-access-*';
 
@@ -631,16 +637,12 @@ export class InventoryBuilder implements InventorySink {
       }
       const t = templateObj as Record<string, unknown>;
       if (t.metadata !== undefined && !isObject(t.metadata)) r.bad(sub(tpl.path, 'metadata'), 'a mapping', t.metadata);
-      tmeta = trimMeta(t.metadata);
+      // A Pod's own labels are not read by any analysis; only the mirror-pod annotation is (§1.7).
+      tmeta = isPod ? podMeta(t.metadata) : trimMeta(t.metadata);
       spec = readPodSpec(r, t.spec, specPath);
     }
     if (!spec) return; // reported: the object cannot be analysed at all
     const readBack = isPod && isReadBack(obj, this.origin);
-    if (isPod) {
-      // A Pod's own labels are not read by any analysis; only the mirror-pod annotation is (§1.7).
-      const mirror = tmeta.annotations?.[MIRROR_POD_ANNOTATION];
-      tmeta = mirror !== undefined ? { annotations: { [MIRROR_POD_ANNOTATION]: mirror } } : EMPTY_META;
-    }
     if (readBack && r.errors.length === 0) {
       // Pods of one ReplicaSet/DaemonSet/Job differ only in names once pruned: share one copy of their spec.
       spec = this.sharedSpec(canonicalInjectedName(spec));
@@ -829,22 +831,32 @@ export class InventoryBuilder implements InventorySink {
     const parentOf = (w: Workload): Workload | undefined => {
       const refs = w.ownerReferences;
       if (!refs) return undefined;
-      const ordered = [...refs.filter((r) => r.controller), ...refs.filter((r) => !r.controller)];
-      for (const ref of ordered) {
-        const p = (ref.uid ? byUid.get(ref.uid) : undefined) ?? byKey.get(keyOf(ref.kind, w.namespace, ref.name));
-        if (p && p !== w) return p;
+      // The controller reference first, then the others.
+      for (const controllerPass of [true, false]) {
+        for (const ref of refs) {
+          if ((ref.controller === true) !== controllerPass) continue;
+          const p = (ref.uid ? byUid.get(ref.uid) : undefined) ?? byKey.get(keyOf(ref.kind, w.namespace, ref.name));
+          if (p && p !== w) return p;
+        }
       }
       return undefined;
     };
-    const topOf = (w: Workload): Workload | undefined => {
-      let top: Workload | undefined;
-      const seen = new Set<Workload>([w]);
-      for (let p = parentOf(w); p && !seen.has(p); p = parentOf(p)) {
-        seen.add(p);
-        top = p;
-      }
+    // Top owner above each owning workload, memoised (every pod of a ReplicaSet climbs the same chain);
+    // a workload being visited maps to null, so an ownership cycle ends instead of looping.
+    const tops = new Map<Workload, Workload | null>();
+    const topAbove = (w: Workload): Workload | undefined => {
+      if (tops.has(w)) return tops.get(w) ?? undefined;
+      tops.set(w, null);
+      const p = parentOf(w);
+      const top = p ? (topAbove(p) ?? p) : undefined;
+      tops.set(w, top ?? null);
       return top;
     };
+    const topOf = (w: Workload): Workload | undefined => {
+      const top = w.kind === 'Pod' ? ((p) => (p ? (topAbove(p) ?? p) : undefined))(parentOf(w)) : topAbove(w);
+      return top === w ? undefined : top;
+    };
+    const injected = new WeakMap<PodSpec, boolean>();
     const kept: Workload[] = [];
     for (const w of all) {
       const top = topOf(w);
@@ -859,15 +871,13 @@ export class InventoryBuilder implements InventorySink {
         if (w.alreadyAdmitted) {
           top.admittedPods ??= { count: 0, withInjectedToken: 0 };
           top.admittedPods.count += 1;
-          if (carriesInjectedToken(w)) top.admittedPods.withInjectedToken += 1;
+          let has = injected.get(w.template.spec);
+          if (has === undefined) injected.set(w.template.spec, (has = carriesInjectedToken(w)));
+          if (has) top.admittedPods.withInjectedToken += 1;
         }
       }
     }
-    for (const w of kept) {
-      // Owners that are not in the input stay declared (contract: only absent owners are listed).
-      if (w.ownerReferences && !parentOf(w)) continue;
-      if (w.ownerReferences) delete w.ownerReferences;
-    }
+    // Workloads kept have no owner in the input: their declared ownerReferences stay (contract).
     this.inv.workloads = kept;
     return this.inv;
   }

@@ -235,3 +235,13 @@ test('read-back pods that differ only in names share one pruned spec (kube-api-a
   const manifestPod = buildInventory([sourced({ ...admitted('m', 'bcdfg'), metadata: { name: 'm', namespace: 'ns' } })]).workloads[0]!;
   assert.equal(manifestPod.template.spec.volumes![0]!.name, 'kube-api-access-bcdfg', 'pods yet to be created keep their own volume names (the reuse quirk)');
 });
+
+test('an ownership cycle in the input ends instead of looping; nothing is folded into itself', () => {
+  const inv = buildInventory([
+    sourced(obj('apps/v1', 'ReplicaSet', 'a', { spec: { template: tpl() } }, { ownerReferences: [{ kind: 'ReplicaSet', name: 'b', controller: true }] })),
+    sourced(obj('apps/v1', 'ReplicaSet', 'b', { spec: { template: tpl() } }, { ownerReferences: [{ kind: 'ReplicaSet', name: 'a', controller: true }] })),
+    sourced(obj('v1', 'Pod', 'p', { spec: tpl().spec }, { ownerReferences: [{ kind: 'ReplicaSet', name: 'a', controller: true }] })),
+  ]);
+  assert.ok(inv.workloads.length >= 1);
+  assert.equal(inv.workloads.reduce((n, w) => n + w.pods.count, 0), 1, 'the pod is counted once');
+});

@@ -168,7 +168,7 @@ async function readWhole(shown: string, buf: Buffer, sink: InventorySink, opts: 
   }
   const reader =
     kind === 'json'
-      ? new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES)
+      ? new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES, true)
       : new (yamlReader ?? (await loadYamlReader())).YamlFileReader(
           shown,
           sink,

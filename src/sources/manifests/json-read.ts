@@ -2,7 +2,8 @@
 // a stream of documents; List items are parsed one at a time, unwanted kinds are not parsed at all.
 import { isUtf8 } from 'node:buffer';
 import type { InventorySink } from '../../inventory/sink.ts';
-import type { KubeObject } from '../../inventory/types.ts';
+import type { KubeObject, SourcedObject } from '../../inventory/types.ts';
+import { full } from './yaml-full-lazy.ts';
 import { emitDocument, fillItemTypeFromList, hasTypeMeta, isPlainObject, SKIP_ITEM_NO_TYPE } from './emit.ts';
 import { findJsonSyntaxError } from './json-error.ts';
 import { joinPieces, JsonSplitter } from './json-split.ts';
@@ -22,10 +23,31 @@ export class JsonFileReader implements JsonSplitEvents {
   private pending: PendingItem[] = [];
   private failed = false;
 
-  constructor(file: string, sink: InventorySink, maxObjectBytes: number) {
+  /**
+   * Small inputs (read whole) keep each object's text so `lineOf` can re-parse it on demand (JSON is
+   * YAML); streamed dumps do not, to stay flat in memory.
+   */
+  private readonly keepText: boolean;
+
+  constructor(file: string, sink: InventorySink, maxObjectBytes: number, keepText = false) {
     this.file = file;
     this.sink = sink;
-    this.splitter = new JsonSplitter(this, { maxObjectBytes });
+    this.keepText = keepText;
+    // Small inputs are parsed whole (their text backs lineOf); elision only pays on big dumps.
+    this.splitter = new JsonSplitter(this, { maxObjectBytes, elide: !keepText });
+  }
+
+  /** Lazy field lines of an object whose JSON text starts at `line`. */
+  private lineOfFn(text: string, line: number): ((path: readonly (string | number)[]) => number | undefined) | undefined {
+    if (!this.keepText) return undefined;
+    return (path) => {
+      try {
+        const l = full().lineOfPath(text, 0, path);
+        return l === undefined ? undefined : line + l;
+      } catch {
+        return undefined;
+      }
+    };
   }
 
   get hasFailed(): boolean {
@@ -89,19 +111,22 @@ export class JsonFileReader implements JsonSplitEvents {
       }
       fillItemTypeFromList(value, list.kind, list.apiVersion);
     }
-    this.emitItem(value, line, docIndex, itemIndex);
+    this.emitItem(value, line, docIndex, itemIndex, this.keepText && !layout?.elided ? joinPieces(pieces, size).toString('utf8') : undefined);
     return true;
   }
 
-  private emitItem(value: Record<string, unknown>, line: number, docIndex: number, itemIndex: number): void {
+  private emitItem(value: Record<string, unknown>, line: number, docIndex: number, itemIndex: number, text?: string): void {
     if (!hasTypeMeta(value)) {
       this.sink.skipped(SKIP_ITEM_NO_TYPE);
       return;
     }
-    this.sink.object({
+    const so: SourcedObject = {
       object: value as KubeObject,
       location: { file: this.file, line, document: docIndex, itemPath: `items/${itemIndex}` },
-    });
+    };
+    const lineOf = text === undefined ? undefined : this.lineOfFn(text, line);
+    if (lineOf) so.lineOf = lineOf;
+    this.sink.object(so);
   }
 
   document(bytes: Buffer, line: number, index: number, hadItems: boolean, list: ListTypeMeta): void {
@@ -120,7 +145,8 @@ export class JsonFileReader implements JsonSplitEvents {
       this.sink.document();
       return;
     }
-    emitDocument(value, { file: this.file, line, document: index }, this.sink);
+    const lineOf = this.keepText ? this.lineOfFn(bytes.toString('utf8'), line) : undefined;
+    emitDocument(value, { file: this.file, line, document: index, ...(lineOf ? { lineOf } : {}) }, this.sink);
   }
 
   /** JSON.parse with a `file:line` problem on failure (undefined). */

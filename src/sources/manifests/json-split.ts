@@ -45,6 +45,8 @@ export interface ListTypeMeta {
 export interface JsonSplitOptions {
   /** Largest single document or item kept in memory, in bytes. */
   maxObjectBytes: number;
+  /** Cut unused subtrees out of fast-path items before parsing (default true). */
+  elide?: boolean;
 }
 
 const QUOTE = 0x22;
@@ -108,7 +110,10 @@ export class JsonSplitter {
   constructor(events: JsonSplitEvents, opts: JsonSplitOptions) {
     this.ev = events;
     this.maxObjectBytes = opts.maxObjectBytes;
+    this.elide = opts.elide ?? true;
   }
+
+  private readonly elide: boolean;
 
   get hasFailed(): boolean {
     return this.failed;
@@ -288,7 +293,9 @@ export class JsonSplitter {
         if (sp <= indent) break;
         keyIndent = sp;
       }
-      if (cutFrom >= 0) {
+      if (!this.elide) {
+        if (kind === undefined && sp === keyIndent && c === QUOTE && startsWith(chunk, s, KIND_KEY)) kind = readKindValue(chunk, s + KIND_KEY.length);
+      } else if (cutFrom >= 0) {
         if (sp === cutIndent && (c === RBRACE || c === RBRACKET)) {
           (cuts ??= []).push(cutFrom, j);
           cutFrom = -1;

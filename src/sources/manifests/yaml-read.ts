@@ -2,7 +2,7 @@
 // parsed on its own with the `yaml` package and converted with go-yaml v2 semantics. Only one document's
 // syntax tree exists at a time; a document larger than the cap is refused (YAML syntax trees cost tens
 // of bytes per input byte), with a hint to use JSON, which streams at any size.
-import { createRequire } from 'node:module';
+import { full } from './yaml-full-lazy.ts';
 import { isUtf8 } from 'node:buffer';
 import type { InventorySink } from '../../inventory/sink.ts';
 import { emitDocument } from './emit.ts';
@@ -28,13 +28,6 @@ export interface YamlReadState {
 
 const NL = 0x0a;
 
-// The full parser is required synchronously on first need (require of an ES module, Node >= 22.12).
-const requireHere = createRequire(import.meta.url);
-let fullModule: typeof import('./yaml-full.ts') | undefined;
-function full(): typeof import('./yaml-full.ts') {
-  fullModule ??= requireHere('./yaml-full.ts') as typeof import('./yaml-full.ts');
-  return fullModule;
-}
 
 let fastCache: { text: string; positions: Map<string, number> } | undefined;
 

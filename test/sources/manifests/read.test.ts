@@ -178,3 +178,27 @@ test('empty input and whitespace-only input produce no objects and no problems',
     assert.deepEqual(s.problems, [], JSON.stringify(text));
   }
 });
+
+test('small JSON files keep field positions (lineOf) and whole objects; big streams do not', async () => {
+  const list = {
+    apiVersion: 'v1',
+    items: [
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a' }, spec: { automountServiceAccountToken: false, containers: [{ name: 'c' }] }, status: { phase: 'Running' } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sa' } },
+    ],
+    kind: 'List',
+  };
+  const text = JSON.stringify(list, null, 4);
+  const dir = tempTree({ 'dump.json': text, 'single.json': '{\n  "apiVersion": "v1",\n  "kind": "ServiceAccount",\n  "metadata": {\n    "name": "x"\n  }\n}\n' });
+  const s = await readPaths([join(dir, 'dump.json'), join(dir, 'single.json')]);
+  assert.deepEqual(s.names(), ['Pod/a', 'ServiceAccount/sa', 'ServiceAccount/x']);
+  const lines = text.split('\n');
+  const pod = s.objects[0]!;
+  assert.equal(pod.location.line, lines.indexOf('        {') + 1);
+  assert.equal(pod.lineOf?.(['spec', 'automountServiceAccountToken']), lines.findIndex((l) => l.includes('"automountServiceAccountToken"')) + 1);
+  assert.deepEqual(pod.object.status, { phase: 'Running' });
+  assert.equal(s.objects[2]!.lineOf?.(['metadata', 'name']), 5);
+  // The same bytes through stdin are streamed: no positions kept.
+  const t = await readText(text);
+  assert.equal(t.objects[0]!.lineOf, undefined);
+});

@@ -1,0 +1,11 @@
+// Synchronous, on-first-use access to the full YAML path (yaml-full.ts and the `yaml` package):
+// require of an ES module works in Node >= 22.12, so callers stay synchronous.
+import { createRequire } from 'node:module';
+
+const requireHere = createRequire(import.meta.url);
+let fullModule: typeof import('./yaml-full.ts') | undefined;
+
+export function full(): typeof import('./yaml-full.ts') {
+  fullModule ??= requireHere('./yaml-full.ts') as typeof import('./yaml-full.ts');
+  return fullModule;
+}

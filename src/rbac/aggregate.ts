@@ -1,7 +1,8 @@
 // ClusterRole aggregation as the clusterrole-aggregation controller computes it
 // (pkg/controller/clusterroleaggregation/clusterroleaggregation_controller.go): for each ClusterRole with an
 // aggregationRule, walk its selectors in order, take the matching ClusterRoles sorted by name (skipping itself),
-// append every rule not already present (semantic equality: nil and empty lists are equal), and REPLACE .rules.
+// append every rule not already present (semantic equality: nil and empty lists are equal), and REPLACE .rules
+// — unless nothing matched, in which case the role keeps the rules it has (see below).
 // The controller re-queues every aggregating role on any ClusterRole change, so nesting converges to a fixpoint;
 // we iterate the same way until nothing changes.
 import type { LabelSelector, PolicyRule, RbacRole } from '../inventory/types.ts';
@@ -71,6 +72,10 @@ export function aggregateClusterRoles(input: readonly RbacRole[]): AggregationRe
           for (const rule of current.get(other.name)!) if (!next.some((x) => sameRule(x, rule))) next.push(rule);
         }
       }
+      // The controller writes with server-side apply, and an empty result is an apply without a `rules` field:
+      // rules some other manager wrote (the manifest's hand-written ones) then stay. Found by the differential
+      // test against the real API server (an aggregationRule that selects nothing keeps its own rules).
+      if (next.length === 0) continue;
       if (!sameRules(next, current.get(role.name)!)) {
         current.set(role.name, next);
         changed = true;

@@ -40,3 +40,10 @@ test('nested aggregation converges like the controller re-queueing every aggrega
   ]);
   assert.deepEqual(out.clusterRoles.find((c) => c.name === 'top')!.rules, [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }]);
 });
+
+test('an aggregationRule that selects nothing leaves the hand-written rules (server-side apply sends no rules field)', () => {
+  const own = [{ verbs: ['get'], apiGroups: [''], resources: ['own'] }];
+  const out = aggregateClusterRoles([clusterRole('agg', own, { aggregate: { clusterRoleSelectors: [{ matchLabels: { none: 'true' } }] } })]);
+  assert.deepEqual(out.clusterRoles[0]!.rules, own);
+  assert.deepEqual(out.changed, []);
+});

@@ -28,6 +28,8 @@ async function main(): Promise<number> {
   say(`control plane binaries ready (${((Date.now() - buildStart) / 1000).toFixed(1)} s)`);
 
   let stop: (() => Promise<void>) | undefined;
+  let tail = "";
+  let counts: string | undefined;
   try {
     const { controlPlane, state } = await startControlPlaneWithState({ name: "npm-test" });
     stop = () => controlPlane.stop();
@@ -37,8 +39,17 @@ async function main(): Promise<number> {
     const code = await new Promise<number>((resolve) => {
       const child = spawn(process.execPath, args, {
         cwd: ROOT,
-        stdio: "inherit",
-        env: { ...process.env, KSA_TEST_CONTROL_PLANE: path.join(state.dir, "state.json") },
+        stdio: ["inherit", "pipe", "inherit"],
+        env: {
+          ...process.env,
+          KSA_TEST_CONTROL_PLANE: path.join(state.dir, "state.json"),
+          ...(process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: "1" } : {}),
+        },
+      });
+      // Streamed through unchanged; the tail is kept to repeat the counts as the very last line.
+      child.stdout!.on("data", (chunk: Buffer) => {
+        process.stdout.write(chunk);
+        tail = (tail + chunk.toString("utf8")).slice(-65536);
       });
       child.on("exit", (c, sig) => resolve(c ?? 128 + (sig ? (os.constants.signals[sig] ?? 0) : 0)));
       child.on("error", (e) => {
@@ -46,6 +57,7 @@ async function main(): Promise<number> {
         resolve(1);
       });
     });
+    counts = summaryCounts(tail);
     return code;
   } catch (e) {
     if (e instanceof ControlPlaneUnavailable) say(e.message);
@@ -57,7 +69,23 @@ async function main(): Promise<number> {
       await stop();
       say(`control plane stopped (${((Date.now() - t) / 1000).toFixed(1)} s)`);
     }
+    // The runner's own summary is followed by our teardown lines; repeat its counts last, plainly.
+    if (counts) process.stdout.write(`${counts}\n`);
   }
+}
+
+/** "N passed, N failed[, N skipped]" from node's spec-reporter summary (`ℹ pass N` …), if present. */
+function summaryCounts(output: string): string | undefined {
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const count = (label: string) => {
+    const all = [...plain.matchAll(new RegExp(`^ℹ ${label} (\\d+)$`, "gm"))];
+    return all.length ? Number(all[all.length - 1]![1]) : undefined;
+  };
+  const pass = count("pass");
+  const fail = count("fail");
+  if (pass === undefined || fail === undefined) return undefined;
+  const skipped = count("skipped") ?? 0;
+  return `${pass} passed, ${fail} failed${skipped ? `, ${skipped} skipped` : ""}`;
 }
 
 process.exitCode = await main();

@@ -1,11 +1,13 @@
 // Plain-scalar resolution exactly as Kubernetes reads manifests.
 //
-// kubectl and the API server decode YAML with sigs.k8s.io/yaml, which unmarshals with go-yaml v2
-// (gopkg.in/yaml.v2, forked as sigs.k8s.io/yaml/goyaml.v2) into interface{} and then converts the
-// result to JSON. So the rules here follow goyaml.v2/resolve.go (`resolve`, `resolveMapList`) and
-// decode.go (`scalar`), not the YAML 1.1 spec and not the `yaml` package's 1.1 schema, which differ
-// in a few places (see README notes in this folder's tests: sexagesimal `1:20`, `0o17`, `0b101`,
-// `+.5`, timestamps).
+// kubectl (cli-runtime StreamVisitor) and the API server decode YAML with apimachinery's
+// NewYAMLOrJSONDecoder → sigs.k8s.io/yaml (v1.6.0 in Kubernetes 1.36) → go.yaml.in/yaml/v2 (go-yaml v2
+// semantics) into interface{}, then convert to JSON. So the rules here follow go-yaml v2 resolve.go
+// (`resolve`, `resolveMapList`) and decode.go (`scalar`), and test/fixtures/manifests/go-yaml pins them
+// against that real decoder. The `yaml` package's `version: '1.1'` schema has the same boolean set but
+// differs elsewhere: it reads `1:20` as 80 (sexagesimal; kubectl: the string "1:20"), `0o17` as a string
+// (kubectl: 15), `2001-12-14` as a Date (kubectl: the string), `.inf` as Infinity (kubectl: an error) and
+// `1e400` as Infinity (kubectl: the string "1e400").
 
 /** What a scalar becomes in the JSON Kubernetes sees. `error` = sigs.k8s.io/yaml refuses the document. */
 export type ResolvedScalar =

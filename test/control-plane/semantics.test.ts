@@ -161,3 +161,42 @@ test("managedFields of an applied Secret name data keys but never carry values",
   assert.ok(mf.includes('"f:password"'), "key name present");
   assert.ok(!mf.includes(marker), "value absent");
 });
+
+test("ValidatingAdmissionPolicy is served as admissionregistration.k8s.io/v1 and enforced by default", async () => {
+  const cp = await sharedControlPlane();
+  const ns = await namespaceWithDefaultSa(cp);
+  const name = `ksa-deny-${ns}`;
+  await ok(cp, ["apply", "-f", "-"], JSON.stringify({
+    apiVersion: "v1",
+    kind: "List",
+    items: [
+      {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicy",
+        metadata: { name },
+        spec: {
+          failurePolicy: "Fail",
+          matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"] }] },
+          validations: [{ expression: "object.metadata.name != 'forbidden'", message: "name 'forbidden' is not allowed" }],
+        },
+      },
+      {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicyBinding",
+        metadata: { name },
+        spec: { policyName: name, validationActions: ["Deny"], matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } } },
+      },
+    ],
+  }));
+  try {
+    // Policies reach the admission plugin through an informer: retry until the denial shows.
+    const denied = await eventually("the policy to be enforced", async () => {
+      const r = await cp.kubectl(["create", "configmap", "forbidden", "-n", ns]);
+      return r.code !== 0 ? r.stderr : undefined;
+    });
+    assert.match(denied, /name 'forbidden' is not allowed/);
+    await ok(cp, ["create", "configmap", "allowed", "-n", ns]);
+  } finally {
+    await cp.kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", name, "--ignore-not-found"]);
+  }
+});

@@ -113,7 +113,7 @@ export function requireBinaries(): { apiserver: string; controllerManager: strin
     throw new ControlPlaneUnavailable(
       `test control plane ${K8S_VERSION} is not built (missing ${missing.map((p) => path.basename(p)).join(", ")} in ${dir}). ` +
         `Run \`npm run cluster:build\` first; it needs the Go toolchain >= 1.26 (https://go.dev/doc/install, on PATH or in /usr/local/go) ` +
-        `and access to the Go module proxy. The first build takes about 20-30 minutes on 2 cores.`,
+        `and access to the Go module proxy. The first build takes about 15 minutes on an idle 2-core machine (more when the cores are busy).`,
     );
   }
   return bins;

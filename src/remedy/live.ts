@@ -67,6 +67,20 @@ function getPath(obj: unknown, path: string[]): unknown {
   return cur;
 }
 
+/** Equality for scalars, and for lists of subjects by kind/name/namespace (the server normalises apiGroup). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    const key = (x: unknown): string => {
+      const o = (x ?? {}) as Record<string, unknown>;
+      return `${String(o.kind)}/${String(o.namespace ?? '')}/${String(o.name)}`;
+    };
+    const xs = Array.isArray(a) ? a : [];
+    const ys = Array.isArray(b) ? b : [];
+    return xs.length === ys.length && xs.every((x, i) => key(x) === key(ys[i]));
+  }
+  return a === b;
+}
+
 const workloadTarget = (w: WorkloadRef) => ({ apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name, resourceVersion: w.resourceVersion });
 
 /** Translates the plan into API actions; steps that cannot be done on a live object become notes. */
@@ -104,6 +118,15 @@ export function liveActions(plan: FixPlan, inventory: Inventory): { actions: Liv
         });
         break;
       }
+      case 'remove-binding-subject':
+        actions.push({
+          op: 'patch', apiVersion: 'rbac.authorization.k8s.io/v1', kind: s.binding.kind, namespace: s.binding.namespace || undefined, name: s.binding.name,
+          // A merge patch replaces the whole list; the resourceVersion and the check below make that safe.
+          body: { subjects: s.after.map((x) => ({ kind: x.kind, name: x.name, ...(x.apiGroup ? { apiGroup: x.apiGroup } : {}), ...(x.namespace ? { namespace: x.namespace } : {}) })) },
+          expect: [{ path: ['subjects'], value: s.before }],
+          reason: s.reason,
+        });
+        break;
       case 'create-sa':
       case 'copy-binding':
         actions.push({
@@ -233,7 +256,7 @@ export async function applyLive(actions: LiveAction[], plan: FixPlan, opts: Appl
     }
     for (const e of a.expect ?? []) {
       const now = getPath(current, e.path);
-      if (now !== e.value) {
+      if (!sameValue(now, e.value)) {
         throw new UserError(`${describe(a)} changed since the scan (${e.path.join('.')} is ${JSON.stringify(now)}, the plan expected ${JSON.stringify(e.value)}); scan again; nothing was applied`, EXIT.FIX_FAILED);
       }
     }
@@ -327,7 +350,7 @@ export async function applyRollbackFile(file: string, cluster: ClusterOptions, i
         const current = (await c.read(header(e))) as unknown as KubeObject;
         for (const x of e.expect ?? []) {
           const now = getPath(current, x.path);
-          if (now !== x.value) {
+          if (!sameValue(now, x.value)) {
             throw new UserError(`rollback of ${describe(e)} refused: ${x.path.join('.')} is ${JSON.stringify(now)} now, not the ${JSON.stringify(x.value)} the fix set (changed since); ${done} of ${data.entries.length} entries were rolled back; restore it by hand if still wanted: ${e.kubectl}`, EXIT.FIX_FAILED);
           }
         }

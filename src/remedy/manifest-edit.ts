@@ -39,7 +39,15 @@ export interface AppendObjectEdit {
   comment?: string;
 }
 
-export type ManifestEdit = SetFieldEdit | AppendObjectEdit;
+/** Remove the items of the sequence at `path` whose scalar fields equal one of `match` (e.g. binding subjects). */
+export interface RemoveItemsEdit {
+  op: 'remove-items';
+  target: ObjectRef;
+  path: string[];
+  match: Record<string, string | undefined>[];
+}
+
+export type ManifestEdit = SetFieldEdit | AppendObjectEdit | RemoveItemsEdit;
 
 export class ManifestEditError extends Error {
   readonly file: string;
@@ -225,6 +233,53 @@ function flowInsert(text: string, map: YAMLMap, pairText: string, eol: string): 
   return [{ at: lastEnd, remove: 0, insert: `, ${pairText}`, seq: 0 }];
 }
 
+function removeItemsSplices(text: string, docs: Document.Parsed[], edit: RemoveItemsEdit): Splice[] {
+  const obj = locate(docs, edit.target);
+  let node: unknown = obj;
+  let keyNode: Node | undefined;
+  for (const part of edit.path) {
+    if (!isMap(node)) throw new ManifestEditError(edit.target.file, 0, `${edit.target.kind} ${edit.target.name}: no mapping at ${edit.path.join('.')}`);
+    const pair = mapGet(node, part);
+    keyNode = pair?.key as Node | undefined;
+    node = pair?.value;
+  }
+  if (!isSeq(node) || !node.range) throw new ManifestEditError(edit.target.file, lineOf(text, obj.range?.[0] ?? 0), `${edit.target.kind} ${edit.target.name}: ${edit.path.join('.')} is not a list`);
+  const seq = node;
+  const items = seq.items as Node[];
+  const hit = (item: Node): boolean =>
+    isMap(item) && edit.match.some((m) => Object.entries(m).every(([k, v]) => scalarString(mapGet(item, k)?.value) === v));
+  const doomed = items.map((it, i) => (hit(it) ? i : -1)).filter((i) => i >= 0);
+  if (doomed.length === 0) return [];
+  const splices: Splice[] = [];
+  if (seq.flow) {
+    for (const i of doomed) {
+      const it = items[i]!;
+      const next = items[i + 1];
+      const prev = items[i - 1];
+      if (next && !doomed.includes(i + 1)) splices.push({ at: it.range![0], remove: next.range![0] - it.range![0], insert: '', seq: 0 });
+      else if (prev) splices.push({ at: prev.range![1], remove: it.range![1] - prev.range![1], insert: '', seq: 0 });
+      else splices.push({ at: it.range![0], remove: it.range![1] - it.range![0], insert: '', seq: 0 });
+    }
+    return splices;
+  }
+  if (doomed.length === items.length) {
+    // Every item goes: `subjects:` becomes `subjects: []` (a binding with no subjects grants nothing).
+    const start = lineStart(text, items[0]!.range![0]);
+    const colon = text.indexOf(':', keyNode!.range![1]);
+    return [
+      { at: colon + 1, remove: 0, insert: ' []', seq: 0 },
+      { at: start, remove: seq.range![1] - start, insert: '', seq: 1 },
+    ];
+  }
+  for (const i of doomed) {
+    const it = items[i]!;
+    const start = lineStart(text, it.range![0]);
+    const end = items[i + 1] ? lineStart(text, items[i + 1]!.range![0]) : seq.range![1];
+    splices.push({ at: start, remove: end - start, insert: '', seq: 0 });
+  }
+  return splices;
+}
+
 function appendSplice(text: string, edit: AppendObjectEdit, json: boolean, eol: string, seq: number): Splice {
   if (json) throw new ManifestEditError(edit.file, 0, 'cannot append a document to a JSON file');
   // YAML 1.1 output quotes yes/no/on/off, which Kubernetes (go-yaml, 1.1 booleans) would otherwise read as booleans.
@@ -246,6 +301,7 @@ export function editManifestText(text: string, file: string, edits: ManifestEdit
   const splices: Splice[] = [];
   edits.forEach((e, i) => {
     if (e.op === 'set') for (const s of setFieldSplices(text, docs, e, json, eol)) splices.push({ ...s, seq: i });
+    else if (e.op === 'remove-items') for (const s of removeItemsSplices(text, docs, e)) splices.push({ ...s, seq: i });
     // Appended documents go after every in-place insertion at the end of the file.
     else splices.push(appendSplice(text, e, json, eol, 1_000_000 + i));
   });

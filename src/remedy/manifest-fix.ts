@@ -117,6 +117,17 @@ export async function computeManifestChanges(plan: FixPlan, opts: ManifestFixOpt
       case 'copy-binding':
         await appendNextTo(s.forWorkload, s.object, `Added by kube-sa-audit fix: ${s.reason}.`);
         break;
+      case 'remove-binding-subject': {
+        const loc = s.binding.location;
+        await read(loc.file);
+        add(loc.file, {
+          op: 'remove-items',
+          target: { file: loc.file, document: loc.document, itemPath: loc.itemPath, kind: s.binding.kind, namespace: s.binding.namespace, name: s.binding.name },
+          path: ['subjects'],
+          match: s.remove.map((x) => ({ kind: x.kind, name: x.name, namespace: x.namespace })),
+        });
+        break;
+      }
     }
   }
 

@@ -12,7 +12,7 @@
 //   - `--dedicated-sa`                         → workloads on `default` that keep a token move to their own SA
 //                                                with copies of `default`'s bindings.
 // Automount precedence modelled: pod field, else SA field, else true (kubernetes-semantics.md §1.4).
-import type { Inventory, KubeObject, RbacBinding, ServiceAccount, SourceLocation, Workload } from '../inventory/types.ts';
+import type { Inventory, KubeObject, RbacBinding, RbacSubject, ServiceAccount, SourceLocation, Workload } from '../inventory/types.ts';
 import { serviceAccountKey } from '../inventory/types.ts';
 import type { WorkloadReport } from '../analysis/types.ts';
 
@@ -69,7 +69,18 @@ export type FixStep =
       forWorkload: WorkloadRef;
       reason: string;
     }
-  | { kind: 'set-service-account'; workload: WorkloadRef; before: string; value: string; reason: string };
+  | { kind: 'set-service-account'; workload: WorkloadRef; before: string; value: string; reason: string }
+  | {
+      /** --dedicated-sa: the grant moved to the copies; `default` leaves the original binding's subjects. */
+      kind: 'remove-binding-subject';
+      binding: { kind: 'RoleBinding' | 'ClusterRoleBinding'; namespace: string; name: string; location: SourceLocation };
+      /** The subjects removed (as in the input). */
+      remove: RbacSubject[];
+      /** Subjects as scanned, and what remains (the live patch sets exactly these). */
+      before: RbacSubject[];
+      after: RbacSubject[];
+      reason: string;
+    };
 
 /** A workload the plan leaves alone (and why), or something only a person can do. */
 export interface PlanNote {
@@ -166,15 +177,17 @@ function dedicatedName(inventory: Inventory, namespace: string, workload: string
   }
 }
 
+/** Whether a binding subject is exactly this service account (by kind ServiceAccount or its user name). */
+export function subjectIsServiceAccount(b: RbacBinding, s: RbacSubject, namespace: string, name: string): boolean {
+  return (
+    (s.kind === 'ServiceAccount' && s.name === name && (s.namespace || (b.kind === 'RoleBinding' ? b.namespace : '')) === namespace) ||
+    (s.kind === 'User' && s.name === `system:serviceaccount:${namespace}:${name}`)
+  );
+}
+
 /** Bindings whose subjects name the service account itself (groups are inherited by any new SA anyway). */
 export function bindingsNaming(inventory: Inventory, namespace: string, name: string): RbacBinding[] {
-  const user = `system:serviceaccount:${namespace}:${name}`;
-  const hit = (b: RbacBinding): boolean =>
-    !b.builtin &&
-    b.subjects.some((s) =>
-      (s.kind === 'ServiceAccount' && s.name === name && (s.namespace || (b.kind === 'RoleBinding' ? b.namespace : '')) === namespace) ||
-      (s.kind === 'User' && s.name === user),
-    );
+  const hit = (b: RbacBinding): boolean => !b.builtin && b.subjects.some((s) => subjectIsServiceAccount(b, s, namespace, name));
   return [...inventory.roleBindings.filter(hit), ...inventory.clusterRoleBindings.filter(hit)];
 }
 
@@ -185,6 +198,7 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
   const takenNames = new Set<string>();
   /** `default` groups that --dedicated-sa emptied, with one moved workload (where a created manifest goes). */
   const emptiedDefaults = new Map<string, WorkloadRef>();
+  const groupsMovedFrom = new Map<string, number>();
 
   reports.forEach((report, i) => {
     const w = findWorkload(inventory, report, i);
@@ -235,7 +249,7 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
       if (key !== serviceAccountKey(namespace, 'default')) continue;
       for (const m of [...members]) {
         const keeps = m.intent === 'keep' || (m.intent === 'frozen' && m.report.token.needed === 'unknown' && !m.typeError);
-        if (!keeps || m.automountNow === false) continue;
+        if (!keeps || m.automountNow === false || m.immutable) continue;
         if (m.ref.kind === 'Pod' && inventory.origin === 'cluster') continue; // a live Pod's SA is immutable
         const newName = dedicatedName(inventory, namespace, m.ref.name, takenNames);
         takenNames.add(`${namespace}/${newName}`);
@@ -284,13 +298,31 @@ export function planFix(inventory: Inventory, reports: WorkloadReport[], opts: F
         m.intent = 'keep';
         groups.set(serviceAccountKey(namespace, newName), [{ ...m, automountNow: true }]);
         members.splice(members.indexOf(m), 1);
+        groupsMovedFrom.set(key, (groupsMovedFrom.get(key) ?? 0) + 1);
         if (members.length === 0) emptiedDefaults.set(key, m.ref);
       }
-      if (bindingsNaming(inventory, namespace, 'default').length && !members.some((m) => m.intent !== 'remove' && m.automountNow !== false)) {
-        plan.manual.push({
-          serviceAccount: key,
-          reason: `bindings still grant ${key}: ${bindingsNaming(inventory, namespace, 'default').map((b) => `${b.kind} ${b.name}`).join(', ')}; remove default from their subjects once the moved workloads run on their own service accounts`,
-        });
+      const defaultBindings = bindingsNaming(inventory, namespace, 'default');
+      const moved = groupsMovedFrom.get(key) ?? 0;
+      if (defaultBindings.length && moved > 0) {
+        // Nobody left on default may use the grant (the rest do not need a token): move it, not just copy it.
+        if (!members.some((m) => m.intent !== 'remove' && m.automountNow !== false)) {
+          for (const b of defaultBindings) {
+            const remove = b.subjects.filter((s) => subjectIsServiceAccount(b, s, namespace, 'default'));
+            plan.steps.push({
+              kind: 'remove-binding-subject',
+              binding: { kind: b.kind, namespace: b.namespace, name: b.name, location: b.location },
+              remove,
+              before: b.subjects,
+              after: b.subjects.filter((s) => !remove.includes(s)),
+              reason: `${b.kind} ${b.namespace ? b.namespace + '/' : ''}${b.name} was copied to the dedicated service accounts; no workload left on ${key} needs it, so default leaves its subjects`,
+            });
+          }
+        } else {
+          plan.manual.push({
+            serviceAccount: key,
+            reason: `bindings still grant ${key}: ${defaultBindings.map((b) => `${b.kind} ${b.name}`).join(', ')}; some workloads left on default may need them; remove default from their subjects once they have their own service accounts`,
+          });
+        }
       }
     }
   }
@@ -442,6 +474,9 @@ export function renderPlan(plan: FixPlan): string {
         break;
       case 'set-service-account':
         out.push(`- ${s.workload.kind} ${s.workload.namespace}/${s.workload.name}: serviceAccountName ${s.before} → ${s.value} — ${s.reason}`);
+        break;
+      case 'remove-binding-subject':
+        out.push(`- ${s.binding.kind} ${s.binding.namespace ? s.binding.namespace + '/' : ''}${s.binding.name}: remove subject ${s.remove.map((x) => `${x.kind} ${x.name}`).join(', ')} — ${s.reason}`);
         break;
     }
   }

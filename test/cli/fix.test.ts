@@ -99,6 +99,8 @@ test('--dedicated-sa: new SA and binding copy appended, serviceAccountName set',
   assert.equal(await main(['fix', '-f', 'ops.yaml', '--write', '--dedicated-sa'], { io: c.io }), 0);
   const out = await readFile(join(dir, 'ops.yaml'), 'utf8');
   assert.match(out, /      - name: op\n        image: example\/op\n      serviceAccountName: operator\n/);
+  // Moved, not only copied: default leaves the original binding.
+  assert.match(out, /^  name: edit\nsubjects: \[\]\n---\n/m);
   assert.match(out, /kind: ServiceAccount\nmetadata:\n  name: operator\n  namespace: ops\n/);
   assert.match(out, /kind: RoleBinding\nmetadata:\n  name: default-edit-operator\n  namespace: ops\n[\s\S]*roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: edit\nsubjects:\n  - kind: ServiceAccount\n    name: operator\n    namespace: ops\n/);
   // Re-scan: the operator keeps the same permissions through its own SA; a second run changes nothing.

@@ -202,6 +202,9 @@ test('--dedicated-sa on a live cluster: own SA with the same permissions (checke
     // The API server's own authorizer: the new SA can do what default could.
     const can = await cp.kubectl(['auth', 'can-i', 'list', 'configmaps', '-n', n, '--as', `system:serviceaccount:${n}:ops`]);
     assert.equal(can.stdout.trim(), 'yes');
+    // Moved, not copied: default lost the grant (nobody left on it needed it).
+    const canDefault = await cp.kubectl(['auth', 'can-i', 'list', 'configmaps', '-n', n, '--as', `system:serviceaccount:${n}:default`]);
+    assert.equal(canDefault.stdout.trim(), 'no');
     // default now has automount off (nobody left on it needs it) — and the moved workload's new pods have a token.
     assert.equal((await getJson(['get', 'serviceaccount', 'default', '-n', n])).automountServiceAccountToken, false);
     const pods = await freshPods(n, new Set(), ['ops']);
@@ -217,6 +220,8 @@ test('--dedicated-sa on a live cluster: own SA with the same permissions (checke
     assert.notEqual((await cp.kubectl(['get', 'serviceaccount', 'ops', '-n', n])).code, 0, 'created SA deleted');
     assert.notEqual((await cp.kubectl(['get', 'rolebinding', 'default-view-ops', '-n', n])).code, 0, 'binding copy deleted');
     assert.equal((await getJson(['get', 'serviceaccount', 'default', '-n', n])).automountServiceAccountToken, undefined);
+    const canAgain = await cp.kubectl(['auth', 'can-i', 'list', 'configmaps', '-n', n, '--as', `system:serviceaccount:${n}:default`]);
+    assert.equal(canAgain.stdout.trim(), 'yes', 'rollback gives default its grant back');
   } finally {
     await cp.kubectl(['delete', 'namespace', n, '--wait=false']);
   }

@@ -161,3 +161,17 @@ test('an insertion at the very end of the file stays in its document when docume
   ]);
   assert.equal(out, src + '  serviceAccountName: p\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: p\n');
 });
+
+test('remove list items: one of several (block and flow), and all of them', () => {
+  const target = { file: 'b.yaml', kind: 'RoleBinding', namespace: 'ops', name: 'b' };
+  const block = 'kind: RoleBinding\nmetadata:\n  name: b\nsubjects:\n- kind: ServiceAccount   # the shared one\n  name: default\n- kind: ServiceAccount\n  name: op\n# end\n';
+  const rm = (src: string, match: Record<string, string>[]) => editManifestText(src, 'b.yaml', [{ op: 'remove-items', target, path: ['subjects'], match }]);
+  assert.equal(rm(block, [{ kind: 'ServiceAccount', name: 'default' }]), 'kind: RoleBinding\nmetadata:\n  name: b\nsubjects:\n- kind: ServiceAccount\n  name: op\n# end\n');
+  assert.equal(rm(block, [{ kind: 'ServiceAccount', name: 'op' }]), 'kind: RoleBinding\nmetadata:\n  name: b\nsubjects:\n- kind: ServiceAccount   # the shared one\n  name: default\n# end\n');
+  assert.equal(rm(block, [{ kind: 'ServiceAccount', name: 'default' }, { kind: 'ServiceAccount', name: 'op' }]), 'kind: RoleBinding\nmetadata:\n  name: b\nsubjects: []\n# end\n');
+  const flow = 'kind: RoleBinding\nmetadata: {name: b}\nsubjects: [{kind: ServiceAccount, name: default}, {kind: User, name: u}]\n';
+  assert.equal(rm(flow, [{ kind: 'ServiceAccount', name: 'default' }]), 'kind: RoleBinding\nmetadata: {name: b}\nsubjects: [{kind: User, name: u}]\n');
+  assert.equal(rm(flow, [{ kind: 'User', name: 'u' }]), 'kind: RoleBinding\nmetadata: {name: b}\nsubjects: [{kind: ServiceAccount, name: default}]\n');
+  // Nothing matching: unchanged (idempotent).
+  assert.equal(rm(block, [{ kind: 'Group', name: 'x' }]), block);
+});

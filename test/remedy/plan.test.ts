@@ -164,7 +164,7 @@ test('--dedicated-sa: a workload on default that needs the API moves to its own 
   const { inv, reports } = world([{ name: 'web', need: 'no' }, { name: 'operator', need: 'yes' }], [{ name: 'default' }], [binding, other]);
   const plan = planFix(inv, reports, { dedicatedSa: true });
   const kinds = plan.steps.map((s) => s.kind);
-  assert.deepEqual(kinds, ['create-sa', 'copy-binding', 'set-service-account', 'sa-automount']);
+  assert.deepEqual(kinds, ['create-sa', 'copy-binding', 'set-service-account', 'remove-binding-subject', 'sa-automount']);
   const copy = plan.steps[1]!;
   assert.ok(copy.kind === 'copy-binding');
   assert.deepEqual(copy.object.subjects, [{ kind: 'ServiceAccount', name: 'operator', namespace: 'app' }]);
@@ -173,7 +173,17 @@ test('--dedicated-sa: a workload on default that needs the API moves to its own 
   assert.equal(stepsFor(plan, 'operator').filter((s) => s.kind === 'pod-automount').length, 0);
   assert.equal(promised(plan, 'operator'), true);
   assert.equal(promised(plan, 'web'), false);
-  assert.ok(plan.manual.some((n) => /bindings still grant app\/default/.test(n.reason)));
+  // Nobody left on default needs the grant: default leaves the original binding (moved, not only copied).
+  const moved = plan.steps[3]!;
+  assert.ok(moved.kind === 'remove-binding-subject' && moved.binding.name === 'default-edit' && moved.after.length === 0);
+  // The binding that does not name default is untouched.
+  assert.ok(!plan.steps.some((s) => s.kind === 'remove-binding-subject' && s.binding.name === 'other'));
+  // When a workload left on default may still need it (need unknown), the grant is only copied, with a note.
+  const { inv: inv2, reports: reports2 } = world([{ name: 'operator', need: 'yes' }, { name: 'legacy', need: 'unknown' }], [{ name: 'default' }], [binding]);
+  inv2.workloads[1]!.ownerReferences = [{ kind: 'Tenant', name: 't', controller: true }]; // cannot be moved
+  const plan2 = planFix(inv2, reports2, { dedicatedSa: true });
+  assert.ok(!plan2.steps.some((s) => s.kind === 'remove-binding-subject'));
+  assert.ok(plan2.manual.some((n) => /bindings still grant app\/default/.test(n.reason)));
   // Without the flag nothing moves.
   assert.ok(!planFix(inv, reports).steps.some((s) => s.kind === 'create-sa'));
 });

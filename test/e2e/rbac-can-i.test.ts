@@ -181,8 +181,10 @@ test('live can-i / who-can (no -f): the same answers and exit codes as kubectl a
 
 test('KubeHound IDENTITY_IMPERSONATE fixture: the API server agrees a namespaced Role cannot grant impersonating users/groups', { timeout: 120_000 }, async () => {
   const ns = `${tag}-kh`;
-  const objs = objectsOf([new URL('../../../shared/corpus/peer-fixtures/kubehound/attacks/IDENTITY_IMPERSONATE.yaml', import.meta.url).pathname], ns)
-    .filter((o) => o.kind !== 'Pod');
+  // The fixture names namespace `default`; move it into this run's own namespace.
+  const objs = objectsOf([new URL('../../../shared/corpus/peer-fixtures/kubehound/attacks/IDENTITY_IMPERSONATE.yaml', import.meta.url).pathname])
+    .filter((o) => o.kind !== 'Pod')
+    .map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns } }));
   applied.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const r = await cp.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, ...objs] }) });
   assert.equal(r.code, 0, r.stderr);

@@ -30,6 +30,8 @@ export interface Measurement {
   /** 1-minute load average when the run started: other processes on the shared machine skew wall time. */
   load1?: number;
   note?: string;
+  /** Last 4 KB of the contender's stderr (not printed; used to classify failures). */
+  stderrTail?: string;
 }
 
 function load1(): number | undefined {
@@ -74,6 +76,7 @@ export function measure(label: string, input: string, cmd: string, args: string[
     if (load !== undefined) m.load1 = load;
     if (!okExit.includes(t.exit)) {
       m.note = `exit ${t.exit}: ${lastLines(stderr, 3)}`;
+      Object.defineProperty(m, 'stderrTail', { value: stderr.slice(-4096), enumerable: false });
     }
     return m;
   } finally {
@@ -151,7 +154,7 @@ function bareParse(input: string, file: string): Measurement {
   const m = measure('bare Node JSON.parse', input, NODE, ['-e',
     'const j = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")); if (!Array.isArray(j.items)) process.exit(9);', file]);
   if (m.note) {
-    const why = /ERR_STRING_TOO_LONG|ERR_FS_FILE_TOO_LARGE|Cannot create a string longer than|File size .* is greater/.exec(m.note)?.[0];
+    const why = /ERR_STRING_TOO_LONG|ERR_FS_FILE_TOO_LARGE|Cannot create a string longer than[^'"\n]*|File size .* is greater[^'"\n]*/.exec(m.stderrTail ?? m.note)?.[0];
     m.note = `cannot: ${why ?? m.note} (${(size / 1e9).toFixed(2)} GB; V8's string limit is 536,870,888 chars)`;
     m.wallS = null; m.userS = null; m.sysS = null;
   }

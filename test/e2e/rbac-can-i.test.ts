@@ -176,6 +176,13 @@ test('live can-i / who-can (no -f): the same answers and exit codes as kubectl a
   const rows = JSON.parse(who.out) as { subject: { kind: string; name: string; namespace?: string } }[];
   assert.ok(rows.some((r) => r.subject.kind === 'ServiceAccount' && r.subject.name === 'calico-node'), 'calico-node may mint tokens (named)');
   assert.ok(rows.some((r) => r.subject.name === 'system:masters'));
+  // Without --as, live: the kubeconfig's own identity (the admin here, in system:masters).
+  const self = await ours(['can-i', 'delete', 'nodes', '--kubeconfig', cp.kubeconfig]);
+  assert.deepEqual([self.code, self.out], [0, 'yes\n'], self.err);
+  const selfList = await ours(['can-i', '--list', '-n', 'default', '--kubeconfig', cp.kubeconfig]);
+  assert.equal(selfList.code, 0, selfList.err);
+  const theirList = await cp.kubectl(['auth', 'can-i', '--list', '-n', 'default']);
+  assert.equal(selfList.out, theirList.stdout, 'system:masters --list');
   console.log(`rbac-can-i: live can-i compared ${compared} answers with kubectl`);
 });
 

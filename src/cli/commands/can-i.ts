@@ -19,7 +19,8 @@ Answers \`kubectl auth can-i\` exactly as the RBAC authorizer would, offline fro
 built-in policy of Kubernetes v1.36.3, or from the live cluster's RBAC objects. Exit code 0 = yes, 1 = no.
 
 Flags:
-  --as USER                 identity to check, e.g. system:serviceaccount:NS:NAME (required offline)
+  --as USER                 identity to check, e.g. system:serviceaccount:NS:NAME (required offline;
+                            live without it: the current credentials, found by a SelfSubjectReview)
   --as-group GROUP          group of that identity (repeatable; replaces the service-account groups)
   -f, --filename PATH       manifest file, directory or - (repeatable); none = live cluster
   -n, --namespace NS        namespace of the request (default: "default" offline, the context's namespace live)
@@ -72,6 +73,24 @@ export async function loadRbac(files: string[], live: { kubeconfig?: string; con
     if (p.level === 'error') inputErrors++;
   }
   return { engine: RbacEngine.fromInventory(inventory), inventory, inputErrors, ...(contextNamespace ? { contextNamespace } : {}) };
+}
+
+/**
+ * The identity of the live kubeconfig's credentials, as the API server sees it (SelfSubjectReview, which every
+ * authenticated identity may create). Used when can-i runs live without --as, like `kubectl auth can-i`.
+ */
+async function currentUser(live: { kubeconfig?: string; context?: string }, io: CliIO): Promise<UserInfo> {
+  const { clientNodeKubeConfig } = await import('../../sources/cluster/client-node.ts');
+  const { AuthenticationV1Api } = await import('@kubernetes/client-node');
+  const kc = await clientNodeKubeConfig(live, io);
+  try {
+    const review = await kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+    const info = review.status?.userInfo;
+    if (!info?.username) throw new Error('the server returned no user name');
+    return { name: info.username, groups: info.groups ?? [] };
+  } catch (err) {
+    throw new UserError(`cannot tell who the current credentials are (SelfSubjectReview failed: ${(err as Error).message.split('\n')[0]}); pass --as`, EXIT.CLUSTER_UNAVAILABLE);
+  }
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -137,7 +156,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let u: UserInfo;
   if (values.as) u = impersonatedUser(values.as, values['as-group'] ?? []);
   else if (values['as-group']) throw new UserError('--as-group requires --as');
-  else throw new UserError('--as is required: kube-sa-audit answers for an identity you name (e.g. --as system:serviceaccount:NS:NAME)');
+  else u = await currentUser({ kubeconfig: values.kubeconfig, context: values.context }, io);
 
   const namespace = values['all-namespaces'] ? '' : (values.namespace ?? loaded.contextNamespace ?? 'default');
   const out = values.quiet ? null : io.stdout;

@@ -7,6 +7,7 @@
 // pkg/serviceaccount/jwt.go (audiences).
 import type { Container, Inventory, ServiceAccount, Volume, Workload } from '../inventory/types.ts';
 import { serviceAccountKey } from '../inventory/types.ts';
+import { serviceAccountGap } from '../inventory/gaps.ts';
 import type { AutomountDecision, TokenSource, TokenVerdict, Tri } from '../analysis/types.ts';
 import { isApiAudience, type AudienceOptions } from './audience.ts';
 
@@ -67,7 +68,9 @@ export function lookupServiceAccount(w: Workload, inv: Inventory): ServiceAccoun
   const eff = effectiveServiceAccount(w);
   const sa = inv.serviceAccounts.get(serviceAccountKey(w.namespace, eff.name));
   if (sa) return { ...eff, status: 'present', sa };
-  if (eff.name === 'default') return { ...eff, status: 'builtin-default' };
+  // The controller keeps `default` in every namespace, but its automount value is only known when the input
+  // could hold it: a live scan refused `list serviceaccounts` cannot assume the built-in (unset) value.
+  if (eff.name === 'default' && !serviceAccountGap(inv, w.namespace)) return { ...eff, status: 'builtin-default' };
   return { ...eff, status: 'missing' };
 }
 

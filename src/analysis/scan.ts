@@ -10,15 +10,20 @@ import { lookupServiceAccount, resolveWorkloadToken, type ResolveOptions } from 
 import { analyzeRbac, type RbacAnalysisOptions } from '../rbac/index.ts';
 import { applyAuditEvidence } from '../evidence/index.ts';
 import { RULES } from '../rules/index.ts';
+import { applyCoverageGaps } from './coverage.ts';
 import { readManifests } from '../sources/manifests/index.ts';
 import { readCluster, type ClusterOptions, type ClusterReadResult } from '../sources/cluster/index.ts';
 import type { CliIO } from '../cli/io.ts';
+import { resolve } from 'node:path';
+import { peekSnapshotInfo, type SnapshotInfo } from '../sources/cluster/snapshot.ts';
 import { VERSION } from '../version.ts';
 
 export interface AnalyzeOptions extends ResolveOptions {
   /** Audit log files/directories (`-` = stdin); when given, audit evidence refines `token.needed`. */
   auditLogs?: string[];
   minWindowDays?: number;
+  /** How many API servers the audit logs should cover (verdicts become unknown when fewer appear). */
+  expectedApiServers?: number;
   stdin?: Readable;
   now?: Date;
   rbac?: RbacAnalysisOptions;
@@ -64,12 +69,14 @@ export function summarise(reports: WorkloadReport[], findings: Finding[]): ScanS
 export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}): Promise<ScanResult> {
   const reports = inv.workloads.map((w) => reportWorkload(w, inv, opts));
   const rbac = analyzeRbac(inv, reports, opts.rbac ?? {});
+  applyCoverageGaps(inv, reports);
   let evidence: unknown;
   if (opts.auditLogs?.length) {
     evidence = await applyAuditEvidence(inv, reports, {
       paths: opts.auditLogs,
       ...(opts.stdin ? { stdin: opts.stdin } : {}),
       ...(opts.minWindowDays !== undefined ? { minWindowDays: opts.minWindowDays } : {}),
+      ...(opts.expectedApiServers !== undefined ? { expectedApiServers: opts.expectedApiServers } : {}),
       ...(opts.now ? { now: opts.now } : {}),
     });
   }
@@ -115,7 +122,9 @@ export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inv
   if (opts.paths && opts.paths.length > 0) {
     const builder = new InventoryBuilder({ origin: 'manifests', podTemplates: table });
     await readManifests(opts.paths, builder, { stdin: opts.stdin ?? io.stdin, cwd: io.cwd });
-    return { inventory: builder.finish() };
+    const inventory = builder.finish();
+    applySnapshotFacts(inventory, opts.paths, io.cwd);
+    return { inventory };
   }
   const builder = new InventoryBuilder({ origin: 'cluster', podTemplates: table });
   const cluster = await readCluster(opts.cluster ?? {}, builder, io);
@@ -125,6 +134,21 @@ export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inv
   // A live scan lists every ServiceAccount of the namespaces it reads, unless listing them was refused.
   inventory.completeServiceAccounts = !cluster.gaps.some((g) => g.resource === 'serviceaccounts');
   return { inventory, cluster };
+}
+
+/**
+ * A snapshot (`kube-sa-audit snapshot`) carries what the live read knew beyond its objects: the server
+ * version, the parts it could not read, and whether it holds every ServiceAccount. Scanning it offline must
+ * give the live answer, so those facts are restored; a snapshot taken with gaps stays incomplete.
+ */
+function applySnapshotFacts(inventory: Inventory, paths: string[], cwd: string): void {
+  const infos = paths.map((p) => (p === '-' ? undefined : peekSnapshotInfo(resolve(cwd, p))));
+  const snapshots = infos.filter((i): i is SnapshotInfo => i !== undefined);
+  if (!snapshots.length) return;
+  inventory.serverVersion ??= snapshots.find((i) => i.serverVersion)?.serverVersion;
+  inventory.gaps.push(...snapshots.flatMap((i) => i.gaps));
+  // Manifests mixed in could name ServiceAccounts the snapshot's cluster lacks: only a pure snapshot is complete.
+  inventory.completeServiceAccounts = infos.every((i) => i?.completeServiceAccounts === true);
 }
 
 /** Builds the inventory from manifests or the live cluster, then analyses it. */

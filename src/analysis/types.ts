@@ -82,6 +82,11 @@ export interface PermissionSummary {
   /** Ids of dangerous permissions held (catalogue in src/rbac/dangerous.ts). */
   dangerous: { id: string; severity: Severity; why: string; scope: string; via: string }[];
   equivalentToClusterAdmin: boolean;
+  /**
+   * Set when part of the RBAC objects could not be read (live scan without list on roles/bindings): the
+   * summary is a lower bound, `onlyDefaults` is false and `needed` is `unknown`. Says what was missing.
+   */
+  incomplete?: string;
 }
 
 export interface WorkloadEvidence {

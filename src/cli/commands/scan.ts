@@ -6,6 +6,9 @@ import { scan, type ScanOptions } from '../../analysis/scan.ts';
 import { SEVERITIES, severityRank, type ScanResult, type Severity } from '../../analysis/types.ts';
 import { FORMATS, isFormat, render } from '../../report/index.ts';
 import type { ClusterOptions } from '../../sources/cluster/index.ts';
+import { CLUSTER_FLAGS, CLUSTER_FLAGS_HELP, clusterOptionsFromFlags } from '../../sources/cluster/flags.ts';
+import { parseWindowDays, writeLeastPrivilegeFiles, type EvidenceSection } from '../../evidence/index.ts';
+import { resolve } from 'node:path';
 
 export function help(invokedAs: string): string {
   return `Usage: ${invokedAs} scan [-f PATH]... [PATH...] [flags]
@@ -21,22 +24,19 @@ Input:
       --pod-templates FILE  extra/overriding pod-template paths for custom resources (see README)
       --audit-log PATH      audit.k8s.io/v1 JSON-lines log (file, directory, .gz, '-'); repeatable.
                             Audit evidence turns "needed: unknown" into yes/no.
-      --min-window DAYS     shortest audit window that may conclude "not needed" (default 7)
+      --min-window DUR      shortest audit window that may conclude "not needed": 7d, 12h, 30m or days (default 7d)
+      --api-servers N       the cluster has N API servers: verdicts stay unknown when the logs show fewer
+      --least-privilege-out DIR
+                            write, per workload that calls the API, the minimal Role/ClusterRole and binding
+                            that allow exactly what the audit logs show it doing
       --api-audience AUD    an extra audience the cluster's --api-audiences accepts; repeatable
 
 Live cluster (when no path is given):
-      --kubeconfig FILE     kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, in-cluster)
-      --context NAME        kubeconfig context
-  -n, --namespace NS        only this namespace
-  -A, --all-namespaces      every namespace (default)
-  -l, --selector SELECTOR   only pods/workloads matching this label selector
-      --secrets-metadata    also list service-account-token Secrets (metadata only; needs list secrets)
-
+${CLUSTER_FLAGS_HELP.split('\n').slice(1).join('\n')}
 Output:
   -o, --output FORMAT       ${FORMATS.join('|')} (default table); --format is an alias.
                             jq-audit prints exactly what the well-known jq one-liner prints.
       --fail-on SEVERITY    exit 1 when a finding is at or above: ${[...SEVERITIES].reverse().join('|')}|none (default high)
-  -q, --quiet               no summary or progress on stderr (input problems are still printed)
   -h, --help                this help
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above --fail-on, 2 usage error,
@@ -44,17 +44,13 @@ Exit codes: 0 nothing at or above --fail-on, 1 findings at or above --fail-on, 2
 `;
 }
 
-function parseDays(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)d?$/.exec(v.trim());
-  if (!m) throw new UserError(`--min-window: expected a number of days such as 7 or 7d, got "${v}"`);
-  return Number(m[1]);
-}
-
 export interface ParsedScanArgs {
   scan: ScanOptions;
   format: (typeof FORMATS)[number];
   failOn: Severity | 'none';
   quiet: boolean;
+  /** Directory for the least-privilege Role/Binding YAML built from audit evidence. */
+  leastPrivilegeOut?: string;
 }
 
 export function parseScanArgs(argv: string[], io: CliIO): ParsedScanArgs | 'help' {
@@ -71,13 +67,9 @@ export function parseScanArgs(argv: string[], io: CliIO): ParsedScanArgs | 'help
       'min-window': { type: 'string' },
       'pod-templates': { type: 'string' },
       'api-audience': { type: 'string', multiple: true },
-      quiet: { type: 'boolean', short: 'q' },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      namespace: { type: 'string', short: 'n' },
-      'all-namespaces': { type: 'boolean', short: 'A' },
-      selector: { type: 'string', short: 'l' },
-      'secrets-metadata': { type: 'boolean' },
+      'least-privilege-out': { type: 'string' },
+      'api-servers': { type: 'string' },
+      ...CLUSTER_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -94,20 +86,23 @@ export function parseScanArgs(argv: string[], io: CliIO): ParsedScanArgs | 'help
   const paths = [...(values.filename ?? []), ...positionals];
   const stdinUses = paths.filter((p) => p === '-').length + (values['audit-log'] ?? []).filter((p) => p === '-').length;
   if (stdinUses > 1) throw new UserError("'-' (stdin) can be given only once across -f and --audit-log");
-  const cluster: ClusterOptions = {};
-  if (values.kubeconfig) cluster.kubeconfig = values.kubeconfig;
-  if (values.context) cluster.context = values.context;
-  // kubectl: -A wins over -n.
-  if (values.namespace && !values['all-namespaces']) cluster.namespace = values.namespace;
-  if (values.selector) cluster.selector = values.selector;
-  if (values.quiet) cluster.quiet = true;
-  if (values['secrets-metadata']) cluster.secretsMetadata = true;
+  const cluster: ClusterOptions = clusterOptionsFromFlags(values);
   const opts: ScanOptions = { paths, cluster, stdin: io.stdin };
   if (values['pod-templates']) opts.podTemplates = values['pod-templates'];
   if (values['audit-log']?.length) opts.auditLogs = values['audit-log'];
-  if (values['min-window'] !== undefined) opts.minWindowDays = parseDays(values['min-window']);
+  if (values['min-window'] !== undefined) {
+    const days = parseWindowDays(values['min-window']);
+    if (days === undefined) throw new UserError(`--min-window: expected a duration such as 7d, 12h, 30m or a number of days, got "${values['min-window']}"`);
+    opts.minWindowDays = days;
+  }
+  if (values['api-servers'] !== undefined) {
+    if (!/^[1-9]\d*$/.test(values['api-servers'])) throw new UserError(`--api-servers: expected a positive whole number, got "${values['api-servers']}"`);
+    opts.expectedApiServers = Number(values['api-servers']);
+  }
+  const leastPrivilegeOut = values['least-privilege-out'];
+  if (leastPrivilegeOut !== undefined && !values['audit-log']?.length) throw new UserError('--least-privilege-out needs --audit-log: the roles are built from the calls the logs show');
   if (values['api-audience']?.length) opts.apiAudiences = values['api-audience'];
-  return { scan: opts, format: formatArg, failOn: failOnArg as Severity | 'none', quiet: values.quiet === true };
+  return { scan: opts, format: formatArg, failOn: failOnArg as Severity | 'none', quiet: values.quiet === true, ...(leastPrivilegeOut !== undefined ? { leastPrivilegeOut } : {}) };
 }
 
 /** Exit code for a finished scan: unreadable input, then incomplete live scan, then findings over the threshold. */
@@ -130,6 +125,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const color = parsed.format === 'table' && io.stdout.isTTY === true && !io.env.NO_COLOR;
   io.stdout.write(render(parsed.format, result, { color }));
+  if (parsed.leastPrivilegeOut !== undefined) {
+    const section = result.evidence as EvidenceSection | undefined;
+    const written = await writeLeastPrivilegeFiles(resolve(io.cwd, parsed.leastPrivilegeOut), section?.leastPrivilege ?? []);
+    if (!parsed.quiet) io.stderr.write(`wrote ${written.length} least-privilege role file(s) to ${parsed.leastPrivilegeOut}\n`);
+  }
   if (!parsed.quiet && parsed.format !== 'table') {
     const s = result.summary;
     io.stderr.write(`scanned ${s.workloads} workloads: ${s.withApiToken} mount an API token; ${result.findings.length} findings\n`);

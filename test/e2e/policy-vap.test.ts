@@ -172,3 +172,18 @@ test('warn mode: the violating pod is admitted with a warning', async () => {
   const quiet = await expectAdmitted(pod('w2', warnNs, { automountServiceAccountToken: false }));
   assert.doesNotMatch(quiet, /Warning/);
 });
+
+test('the CLI output, unmodified, is accepted by the API server in every mode (server-side dry run)', async () => {
+  const { main } = await import('../../src/cli/main.ts');
+  const { PassThrough } = await import('node:stream');
+  for (const args of [[], ['--mode', 'warn'], ['--mode', 'audit', '--exempt-label', 'team.example.com/exempt=yes'], ['--no-sa-params']]) {
+    const chunks: Buffer[] = [];
+    const stdout = new PassThrough();
+    stdout.on('data', (c) => chunks.push(c));
+    assert.equal(await main(['policy', ...args], { io: { stdout, stderr: new PassThrough(), stdin: new PassThrough(), cwd: process.cwd(), env: {} } }), 0);
+    await new Promise((r) => setImmediate(r));
+    const r = await cp.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: Buffer.concat(chunks).toString() });
+    assert.equal(r.code, 0, `policy ${args.join(' ')}: ${r.stderr}`);
+    assert.equal((r.stdout.match(/\(server dry run\)/g) ?? []).length, 6, r.stdout);
+  }
+});

@@ -187,3 +187,16 @@ test('the CLI output, unmodified, is accepted by the API server in every mode (s
     assert.equal((r.stdout.match(/\(server dry run\)/g) ?? []).length, 6, r.stdout);
   }
 });
+
+test("the API server's type checker has no warning for any expression (status.typeChecking)", async () => {
+  for (const n of ['default-sa-pods', 'default-sa-templates', 'sa-bindings']) {
+    let status: any;
+    for (let i = 0; i < 100; i++) {
+      status = JSON.parse(await kubectlOk(['get', 'validatingadmissionpolicy', `ksa-${id}-${n}`, '-o', 'json'])).status;
+      if (status?.observedGeneration) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(status?.observedGeneration, `${n}: type checked`);
+    assert.deepEqual(status.typeChecking?.expressionWarnings ?? [], [], n);
+  }
+});

@@ -660,6 +660,8 @@ export class InventoryBuilder implements InventorySink {
       alreadyAdmitted: readBack,
     };
     if (uid) w.uid = uid;
+    // The version read, so `fix --apply` patches with optimistic concurrency against exactly what was analysed.
+    if (!isPod && typeof meta?.resourceVersion === 'string' && meta.resourceVersion !== '') w.resourceVersion = meta.resourceVersion;
     const owners = ownerRefs(meta as ObjectMeta | undefined);
     if (owners) w.ownerReferences = owners;
     if (r.errors.length) w.typeErrors = [...r.errors];
@@ -703,6 +705,7 @@ export class InventoryBuilder implements InventorySink {
       location: so.location,
     };
     if (typeof meta?.uid === 'string') sa.uid = meta.uid;
+    if (typeof meta?.resourceVersion === 'string' && meta.resourceVersion !== '') sa.resourceVersion = meta.resourceVersion;
     if (automount !== undefined) {
       sa.automountServiceAccountToken = automount;
       const text = so.sourceText?.(['automountServiceAccountToken']);

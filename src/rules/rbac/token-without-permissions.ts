@@ -21,6 +21,9 @@ export const tokenWithoutPermissions: Rule = {
     const out: Finding[] = [];
     ctx.workloads.forEach((r, i) => {
       if (r.token.mounted !== true || r.token.apiAccess === false || !r.permissions?.onlyDefaults) return;
+      // Audit evidence outranks the permission reading: a pod seen making allowed calls (discovery, whoami,
+      // which need an authenticated identity) would break without its token, defaults or not.
+      if (r.token.needed === 'yes') return;
       out.push({
         rule: RULE_ID,
         severity: 'low',

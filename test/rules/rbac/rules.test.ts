@@ -128,3 +128,18 @@ test('a live scan that could not list RoleBindings never concludes "only default
   assert.match(w.token.neededReason, /could not (all be )?read/);
   assert.equal(res.findings.filter((f) => f.rule === 'rbac-token-without-permissions').length, 0);
 });
+
+test('no bindings but audit evidence of allowed calls (needed: yes): not "safe to turn off"', async () => {
+  const { tokenWithoutPermissions } = await import('../../../src/rules/rbac/token-without-permissions.ts');
+  const { inventoryOf } = await import('../../../src/analysis/scan.ts');
+  const { analyzeRbac } = await import('../../../src/rbac/index.ts');
+  const res = await analyzeObjects([sa('ns', 'app'), deploy('ns', 'web', 'app')]);
+  const inv = inventoryOf(res)!;
+  const reports = structuredClone(res.workloads);
+  const rbac = analyzeRbac(inv, reports);
+  const ctx = { inventory: inv, workloads: reports, workloadObjects: inv.workloads, rbac };
+  assert.equal(tokenWithoutPermissions.check(ctx).length, 1, 'control: without evidence the rule fires');
+  // A pod doing discovery with its token (allowed only for authenticated identities) would break without it.
+  reports[0]!.token.needed = 'yes';
+  assert.equal(tokenWithoutPermissions.check(ctx).length, 0);
+});

@@ -1,5 +1,6 @@
 // `fix`: plan the automount/RBAC fix per service account, then show it (dry run, the default), write it into
 // the manifests (--write), or apply it to the live cluster (--apply). Nothing is changed without a flag.
+import { parseWindowDays } from '../../evidence/index.ts';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -38,7 +39,7 @@ Plan:
       --dedicated-sa        workloads on "default" that keep a token get their own service account with
                             copies of default's bindings (serviceAccountName set in the template)
       --audit-log PATH      audit log evidence (turns need "unknown" into yes/no; see scan --help)
-      --min-window DAYS     shortest audit window that may conclude "not needed" (default 7)
+      --min-window DUR      shortest audit window that may conclude "not needed": 7d, 12h, 30m or days (default 7d)
       --pod-templates FILE  extra pod-template paths for custom resources
   -o, --output text|json    the plan as text (default) or JSON
   -h, --help
@@ -106,7 +107,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const scanOpts: ScanOptions = { paths, cluster, stdin };
   if (values['pod-templates']) scanOpts.podTemplates = resolve(io.cwd, values['pod-templates']);
   if (values['audit-log']?.length) scanOpts.auditLogs = values['audit-log'].map((p) => (p === '-' ? p : resolve(io.cwd, p)));
-  if (values['min-window'] !== undefined) scanOpts.minWindowDays = Number(String(values['min-window']).replace(/d$/, ''));
+  if (values['min-window'] !== undefined) {
+    // The same durations as scan (7d, 12h, 30m, plain days): "7 days" must not silently become NaN.
+    const days = parseWindowDays(String(values['min-window']));
+    if (days === undefined) throw new UserError(`--min-window: expected a duration such as 7d, 12h, 30m or a number of days, got "${values['min-window']}"`);
+    scanOpts.minWindowDays = days;
+  }
   const { inventory, cluster: clusterRead } = await readInventory(scanOpts, io);
   const result = await analyzeInventory(inventory, scanOpts);
   for (const p of result.inputs.problems) io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);

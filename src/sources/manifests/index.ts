@@ -130,29 +130,35 @@ const SMALL_FILE_BYTES = 1024 * 1024;
 async function readFile(shown: string, abs: string, sink: InventorySink, opts: ManifestReadOptions, state: YamlReadState): Promise<void> {
   const chunkBytes = opts.chunkBytes ?? 1024 * 1024;
   let small: Buffer | undefined;
+  let fd: number;
   try {
-    const fd = openSync(abs, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      if (size <= SMALL_FILE_BYTES && size <= chunkBytes) {
-        const buf = Buffer.allocUnsafe(size);
-        let got = 0;
-        while (got < size) {
-          const n = readSync(fd, buf, got, size - got, got);
-          if (n === 0) break;
-          got += n;
-        }
-        small = buf.subarray(0, got);
-      }
-    } finally {
-      closeSync(fd);
-    }
+    fd = openSync(abs, 'r');
   } catch (e) {
     sink.problem({ file: shown, line: 0, message: `cannot read: ${fsMessage(e)}`, level: 'error' });
     return;
   }
+  try {
+    const st = fstatSync(fd);
+    // Pipes and process substitution (`-f <(helm template …)`) report size 0: those are streamed
+    // from the same descriptor (opening a FIFO twice would wait for a second writer).
+    if (st.isFile() && st.size <= SMALL_FILE_BYTES && st.size <= chunkBytes) {
+      const buf = Buffer.allocUnsafe(st.size);
+      let got = 0;
+      while (got < st.size) {
+        const n = readSync(fd, buf, got, st.size - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      small = buf.subarray(0, got);
+      closeSync(fd);
+    }
+  } catch (e) {
+    closeSync(fd);
+    sink.problem({ file: shown, line: 0, message: `cannot read: ${fsMessage(e)}`, level: 'error' });
+    return;
+  }
   if (small) await readWhole(shown, small, sink, opts, state);
-  else await readInput(shown, createReadStream(abs, { highWaterMark: chunkBytes }), sink, opts, state);
+  else await readInput(shown, createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: true }), sink, opts, state);
 }
 
 /** One input already in memory: the same as readInput with a single chunk, without stream overhead. */

@@ -202,3 +202,16 @@ test('small JSON files keep field positions (lineOf) and whole objects; big stre
   const t = await readText(text);
   assert.equal(t.objects[0]!.lineOf, undefined);
 });
+
+test('a named pipe (process substitution, -f <(helm template …)) is streamed, not taken as empty', { skip: process.platform === 'win32' }, async () => {
+  const { execFileSync, spawn } = await import('node:child_process');
+  const dir = tempTree({});
+  const fifo = join(dir, 'pipe.yaml');
+  execFileSync('mkfifo', [fifo]);
+  const writer = spawn('sh', ['-c', `printf 'apiVersion: v1\\nkind: ServiceAccount\\nmetadata: {name: piped}\\n' > '${fifo}'`]);
+  const closed = new Promise((r) => writer.on('close', r));
+  const s = await readPaths([fifo]);
+  await closed;
+  assert.deepEqual(s.names(), ['ServiceAccount/piped']);
+  assert.deepEqual(s.problems, []);
+});

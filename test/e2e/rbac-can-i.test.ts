@@ -195,13 +195,19 @@ test('KubeHound IDENTITY_IMPERSONATE fixture: the API server agrees a namespaced
   applied.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const r = await cp.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, ...objs] }) });
   assert.equal(r.code, 0, r.stderr);
-  await new Promise((res) => setTimeout(res, 1000));
   const as = `--as=system:serviceaccount:${ns}:impersonate-sa`;
+  // The same rule evaluated with a namespace allows — but impersonation is never checked with one. Poll on this
+  // positive control until the RBAC informer has the new binding (a fixed sleep was flaky on a loaded machine),
+  // so the "no" answers below cannot come from a binding the server has not seen yet.
+  const deadline = Date.now() + 30_000;
+  let inNs = await cp.kubectl(['auth', 'can-i', 'impersonate', 'users', '-n', ns, as]);
+  while (inNs.stdout.trim() !== 'yes' && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 200));
+    inNs = await cp.kubectl(['auth', 'can-i', 'impersonate', 'users', '-n', ns, as]);
+  }
+  assert.equal(inNs.stdout.trim(), 'yes');
   for (const target of ['users', 'groups']) {
     const cluster = await cp.kubectl(['auth', 'can-i', 'impersonate', target, as]);
     assert.equal(cluster.stdout.trim(), 'no', `impersonate ${target} cluster-scoped`);
   }
-  // The same rule evaluated with a namespace would allow — but impersonation is never checked with one.
-  const inNs = await cp.kubectl(['auth', 'can-i', 'impersonate', 'users', '-n', ns, as]);
-  assert.equal(inNs.stdout.trim(), 'yes');
 });

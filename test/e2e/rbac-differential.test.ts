@@ -180,11 +180,44 @@ before(async () => {
     if (Date.now() > deadline) assert.fail(`aggregation did not converge for ${pending.map((c) => c.name).join(', ')}: server has ${JSON.stringify(live.clusterRoles.get(pending[0]!.name)?.rules)}, the controller's algorithm gives ${JSON.stringify(pending[0]!.rules)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  await new Promise((r) => setTimeout(r, 1500));
+  await waitForAuthorizerCaches();
 });
+
+/**
+ * The RBAC authorizer answers from informer caches, which lag the API. Each informer delivers its events in
+ * order, so once a sentinel Role, RoleBinding, ClusterRole and ClusterRoleBinding created *after* everything
+ * else (aggregation included) authorise a request, every earlier object of those four types is in the caches
+ * too. A fixed sleep was flaky on a loaded machine.
+ */
+async function waitForAuthorizerCaches(): Promise<void> {
+  const ns = namespaces[0]!;
+  const user = `${tag}-sentinel`;
+  const sentinel = [
+    { apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name: `${tag}-sentinel` }, rules: [{ verbs: ['get'], nonResourceURLs: [`/${tag}-sentinel`] }] },
+    { apiVersion: `${RBAC}/v1`, kind: 'ClusterRoleBinding', metadata: { name: `${tag}-sentinel` }, roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: `${tag}-sentinel` }, subjects: [{ apiGroup: RBAC, kind: 'User', name: user }] },
+    { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: `${tag}-sentinel`, namespace: ns }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'], resourceNames: [`${tag}-sentinel`] }] },
+    { apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name: `${tag}-sentinel`, namespace: ns }, roleRef: { apiGroup: RBAC, kind: 'Role', name: `${tag}-sentinel` }, subjects: [{ apiGroup: RBAC, kind: 'User', name: user }] },
+  ];
+  const apply = await cp.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: sentinel }) });
+  assert.equal(apply.code, 0, apply.stderr);
+  const probes = [
+    { user: user, groups: ['system:authenticated'], nonResourceAttributes: { verb: 'get', path: `/${tag}-sentinel` } },
+    { user: user, groups: ['system:authenticated'], resourceAttributes: { verb: 'get', group: '', resource: 'configmaps', name: `${tag}-sentinel`, namespace: ns } },
+  ];
+  const deadline = Date.now() + 60_000;
+  for (const spec of probes) {
+    for (;;) {
+      const res = await client.post('/apis/authorization.k8s.io/v1/subjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec });
+      if (res.json.status?.allowed === true) break;
+      if (Date.now() > deadline) assert.fail(`the authorizer never saw the sentinel grant ${JSON.stringify(spec)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 
 after(async () => {
   if (!cp) return;
+  await cp.kubectl(['delete', '--wait=false', '--ignore-not-found', 'clusterrole,clusterrolebinding', `${tag}-sentinel`]);
   await cp.kubectl(['delete', '--wait=false', '--ignore-not-found', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects.filter((o) => o.kind !== 'Role' && o.kind !== 'RoleBinding') }) });
   client?.close();
 });

@@ -276,7 +276,10 @@ export class JsonSplitter {
     // Elision bookkeeping: the open subtree (by its opening line's indentation) and the cuts made.
     let cutFrom = -1;
     let cutIndent = -1;
-    let cuts: number[] | undefined;
+    // Reused across items: allocating here made V8 deoptimise this loop again and again
+    // ("insufficient type feedback for array literal") when items alternated with and without cuts.
+    const cuts = this.cuts;
+    let nCuts = 0;
     let inMetadata = false;
     for (let j = chunk.indexOf(NEWLINE, i + 1); j >= 0 && j < n; ) {
       newlines++;
@@ -297,7 +300,8 @@ export class JsonSplitter {
         if (kind === undefined && sp === keyIndent && c === QUOTE && startsWith(chunk, s, KIND_KEY)) kind = readKindValue(chunk, s + KIND_KEY.length);
       } else if (cutFrom >= 0) {
         if (sp === cutIndent && (c === RBRACE || c === RBRACKET)) {
-          (cuts ??= []).push(cutFrom, j);
+          cuts[nCuts++] = cutFrom;
+          cuts[nCuts++] = j;
           cutFrom = -1;
         }
       } else if (c === QUOTE) {
@@ -325,24 +329,17 @@ export class JsonSplitter {
     if (end < 0 || keyIndent <= indent) return 0;
     const itemLine = this.line;
     this.itemIndex++;
-    let pieces: Buffer[];
-    let size: number;
-    if (cuts) {
-      pieces = [];
-      size = 0;
-      let from = i;
-      for (let c = 0; c < cuts.length; c += 2) {
-        pieces.push(chunk.subarray(from, cuts[c]));
-        size += cuts[c]! - from;
-        from = cuts[c + 1]!;
-      }
-      pieces.push(chunk.subarray(from, end));
-      size += end - from;
-    } else {
-      pieces = [chunk.subarray(i, end)];
-      size = end - i;
+    const pieces: Buffer[] = [];
+    let size = 0;
+    let from = i;
+    for (let c = 0; c < nCuts; c += 2) {
+      pieces.push(chunk.subarray(from, cuts[c]));
+      size += cuts[c]! - from;
+      from = cuts[c + 1]!;
     }
-    const ok = this.ev.item(pieces, size, itemLine, this.docIndex, this.itemIndex, kind, this.list, { indent, keyIndent, elided: cuts !== undefined });
+    pieces.push(chunk.subarray(from, end));
+    size += end - from;
+    const ok = this.ev.item(pieces, size, itemLine, this.docIndex, this.itemIndex, kind, this.list, { indent, keyIndent, elided: nCuts > 0 });
     if (ok === false) {
       // Not what the layout promised: scan this item (and the rest of this document) byte by byte.
       this.itemIndex--;
@@ -354,6 +351,7 @@ export class JsonSplitter {
   }
 
   private fastPath = true;
+  private readonly cuts: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
 
   end(): void {
     if (this.failed) return;

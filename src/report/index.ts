@@ -1,7 +1,8 @@
 // Output formats of `scan`; one file per format.
 import type { ScanResult } from '../analysis/types.ts';
 import { renderTable } from './table.ts';
-import { renderJson } from './json.ts';
+import { renderJson, writeJson } from './json.ts';
+import type { Writable } from 'node:stream';
 import { renderYaml } from './yaml.ts';
 import { renderJqAudit } from './jq-audit.ts';
 
@@ -24,4 +25,13 @@ export function render(format: Format, result: ScanResult, opts: { color?: boole
   }
 }
 
-export { renderTable, renderJson, renderYaml, renderJqAudit };
+/**
+ * Writes a report to a stream. JSON is streamed element by element (flat memory for 150,000-pod reports);
+ * the other formats are small enough to render whole.
+ */
+export async function writeReport(format: Format, result: ScanResult, out: Writable, opts: { color?: boolean } = {}): Promise<void> {
+  if (format === 'json') return writeJson(result, out);
+  out.write(render(format, result, opts));
+}
+
+export { renderTable, renderJson, renderYaml, renderJqAudit, writeJson };

@@ -4,7 +4,7 @@ import type { CliIO } from '../io.ts';
 import { EXIT, UserError } from '../exit-codes.ts';
 import { scan, type ScanOptions } from '../../analysis/scan.ts';
 import { SEVERITIES, severityRank, type ScanResult, type Severity } from '../../analysis/types.ts';
-import { FORMATS, isFormat, render } from '../../report/index.ts';
+import { FORMATS, isFormat, writeReport } from '../../report/index.ts';
 import type { ClusterOptions } from '../../sources/cluster/index.ts';
 import { CLUSTER_FLAGS, CLUSTER_FLAGS_HELP, clusterOptionsFromFlags } from '../../sources/cluster/flags.ts';
 import { parseWindowDays, writeLeastPrivilegeFiles, type EvidenceSection } from '../../evidence/index.ts';
@@ -124,7 +124,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
   }
   const color = parsed.format === 'table' && io.stdout.isTTY === true && !io.env.NO_COLOR;
-  io.stdout.write(render(parsed.format, result, { color }));
+  await writeReport(parsed.format, result, io.stdout, { color });
   if (parsed.leastPrivilegeOut !== undefined) {
     const section = result.evidence as EvidenceSection | undefined;
     const written = await writeLeastPrivilegeFiles(resolve(io.cwd, parsed.leastPrivilegeOut), section?.leastPrivilege ?? []);

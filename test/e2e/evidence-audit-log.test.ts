@@ -17,8 +17,9 @@ import { run as scanCommand } from '../../src/cli/commands/scan.ts';
 import type { CliIO } from '../../src/cli/io.ts';
 import type { ScanResult, WorkloadReport } from '../../src/analysis/types.ts';
 import type { EvidenceSection, LeastPrivilegeEntry } from '../../src/evidence/index.ts';
+import { REAL_WORLD } from '../helpers/corpus.ts';
 
-const BUNDLE = '/work/shared/corpus/real-world/microservices-demo/release/kubernetes-manifests.yaml';
+const BUNDLE = join(REAL_WORLD, 'microservices-demo/release/kubernetes-manifests.yaml');
 const MARKER = `marker-${Date.now()}`;
 
 let cp: ControlPlane;

@@ -10,8 +10,9 @@ import { PassThrough } from 'node:stream';
 import { sharedControlPlane, uniqueNamespace, type ControlPlane } from '../helpers/control-plane.ts';
 import { main } from '../../src/cli/main.ts';
 import type { CliIO } from '../../src/cli/io.ts';
+import { REAL_WORLD } from '../helpers/corpus.ts';
 
-const BUNDLE = '/work/shared/corpus/real-world/microservices-demo/release/kubernetes-manifests.yaml';
+const BUNDLE = join(REAL_WORLD, 'microservices-demo/release/kubernetes-manifests.yaml');
 let cp: ControlPlane;
 const ns = uniqueNamespace('boutique');
 let work: string;

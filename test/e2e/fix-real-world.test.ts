@@ -10,8 +10,9 @@ import { main } from '../../src/cli/main.ts';
 import { analyzeInventory, readInventory } from '../../src/analysis/scan.ts';
 import type { CliIO } from '../../src/cli/io.ts';
 import type { WorkloadReport } from '../../src/analysis/types.ts';
+import { REAL_WORLD } from '../helpers/corpus.ts';
 
-const CORPUS = '/work/shared/corpus/real-world';
+const CORPUS = REAL_WORLD;
 
 function captureIO(cwd: string): { io: Partial<CliIO>; out: () => string; err: () => string } {
   const o: Buffer[] = [];

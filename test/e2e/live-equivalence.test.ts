@@ -10,8 +10,9 @@ import type { ScanResult, WorkloadReport } from '../../src/analysis/types.ts';
 import { run as snapshotRun } from '../../src/cli/commands/snapshot.ts';
 import { peekSnapshotInfo } from '../../src/sources/cluster/snapshot.ts';
 import { bundleInto, captureIO, kubectlOk, tmpFile, waitForControllerPods } from '../sources/cluster/live-helpers.ts';
+import { REAL_WORLD } from '../helpers/corpus.ts';
 
-const CORPUS = '/work/shared/corpus/real-world';
+const CORPUS = REAL_WORLD;
 
 interface Bundle {
   name: string;

@@ -27,6 +27,46 @@ export interface AnalyzeOptions extends ResolveOptions {
   stdin?: Readable;
   now?: Date;
   rbac?: RbacAnalysisOptions;
+  /** Phase timings (`KSA_TIMINGS=1`): each phase's wall time and the heap/RSS after it. */
+  timings?: PhaseTimer;
+}
+
+/** One measured phase of a scan. */
+export interface PhaseTiming {
+  phase: string;
+  ms: number;
+  heapMB: number;
+  rssMB: number;
+}
+
+/** Records phase boundaries: `mark(name)` closes the phase that ran since the previous mark. */
+export class PhaseTimer {
+  readonly phases: PhaseTiming[] = [];
+  // performance.now() counts from process start: the first phase is module loading up to the command.
+  private readonly start = 0;
+  private last = 0;
+
+  constructor() {
+    this.mark('start-up');
+  }
+
+  mark(phase: string): void {
+    const now = performance.now();
+    const mem = process.memoryUsage();
+    this.phases.push({ phase, ms: now - this.last, heapMB: mem.heapUsed / 2 ** 20, rssMB: mem.rss / 2 ** 20 });
+    this.last = now;
+  }
+
+  /** Lines for stderr: one per phase, then the total (kept out of stdout, which carries the report). */
+  format(): string {
+    const total = this.last - this.start;
+    const rows = this.phases.map(
+      (p) => `ksa-timing ${p.phase.padEnd(16)} ${p.ms.toFixed(0).padStart(8)} ms ${((100 * p.ms) / (total || 1)).toFixed(1).padStart(5)} %  heap ${p.heapMB.toFixed(0).padStart(5)} MB  rss ${p.rssMB.toFixed(0).padStart(5)} MB`,
+    );
+    const peak = process.resourceUsage().maxRSS / 1024;
+    rows.push(`ksa-timing ${'total'.padEnd(16)} ${total.toFixed(0).padStart(8)} ms  peak rss ${peak.toFixed(0)} MB`);
+    return rows.join('\n') + '\n';
+  }
 }
 
 /** One workload's token verdict, before RBAC and evidence are added. */
@@ -67,9 +107,12 @@ export function summarise(reports: WorkloadReport[], findings: Finding[]): ScanS
 
 /** Pure analysis of an inventory (plus audit logs when given). */
 export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}): Promise<ScanResult> {
+  const t = opts.timings;
   const reports = inv.workloads.map((w) => reportWorkload(w, inv, opts));
+  t?.mark('token reports');
   const rbac = analyzeRbac(inv, reports, opts.rbac ?? {});
   applyCoverageGaps(inv, reports);
+  t?.mark('rbac');
   let evidence: unknown;
   if (opts.auditLogs?.length) {
     evidence = await applyAuditEvidence(inv, reports, {
@@ -80,6 +123,7 @@ export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}
       ...(opts.now ? { now: opts.now } : {}),
     });
   }
+  t?.mark('evidence');
   const ctx = { inventory: inv, workloads: reports, workloadObjects: inv.workloads, rbac, evidence };
   const findings = RULES.flatMap((rule) => rule.check(ctx)).sort(cmpFinding);
   const result: ScanResult = {
@@ -96,6 +140,7 @@ export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}
     },
     gaps: inv.gaps,
   };
+  t?.mark('rules');
   if (inv.serverVersion) result.serverVersion = inv.serverVersion;
   const kubernetesVersion = (rbac as { kubernetesVersion?: unknown } | undefined)?.kubernetesVersion;
   if (typeof kubernetesVersion === 'string') result.rbac = { builtinPolicyVersion: kubernetesVersion };
@@ -122,13 +167,17 @@ export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inv
   if (opts.paths && opts.paths.length > 0) {
     const builder = new InventoryBuilder({ origin: 'manifests', podTemplates: table });
     await readManifests(opts.paths, builder, { stdin: opts.stdin ?? io.stdin, cwd: io.cwd });
+    opts.timings?.mark('read');
     const inventory = builder.finish();
+    opts.timings?.mark('inventory finish');
     applySnapshotFacts(inventory, opts.paths, io.cwd);
     return { inventory };
   }
   const builder = new InventoryBuilder({ origin: 'cluster', podTemplates: table });
   const cluster = await readCluster(opts.cluster ?? {}, builder, io);
+  opts.timings?.mark('read');
   const inventory = builder.finish();
+  opts.timings?.mark('inventory finish');
   inventory.serverVersion = cluster.serverVersion;
   inventory.gaps = cluster.gaps;
   // A live scan lists every ServiceAccount of the namespaces it reads, unless listing them was refused.

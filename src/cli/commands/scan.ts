@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { CliIO } from '../io.ts';
 import { EXIT, UserError } from '../exit-codes.ts';
-import { scan, type ScanOptions } from '../../analysis/scan.ts';
+import { PhaseTimer, scan, type ScanOptions } from '../../analysis/scan.ts';
 import { SEVERITIES, severityRank, type ScanResult, type Severity } from '../../analysis/types.ts';
 import { FORMATS, isFormat, writeReport } from '../../report/index.ts';
 import type { ClusterOptions } from '../../sources/cluster/index.ts';
@@ -119,12 +119,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(help(io.invokedAs));
     return EXIT.OK;
   }
-  const result = await scan(parsed.scan, io);
+  // KSA_TIMINGS=1: per-phase wall time and memory on stderr (stdout carries only the report).
+  const timings = io.env.KSA_TIMINGS === '1' ? new PhaseTimer() : undefined;
+  const result = await scan(timings ? { ...parsed.scan, timings } : parsed.scan, io);
   for (const p of result.inputs.problems) {
     io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
   }
   const color = parsed.format === 'table' && io.stdout.isTTY === true && !io.env.NO_COLOR;
   await writeReport(parsed.format, result, io.stdout, { color });
+  if (timings) {
+    timings.mark('output');
+    io.stderr.write(timings.format());
+  }
   if (parsed.leastPrivilegeOut !== undefined) {
     const section = result.evidence as EvidenceSection | undefined;
     const written = await writeLeastPrivilegeFiles(resolve(io.cwd, parsed.leastPrivilegeOut), section?.leastPrivilege ?? []);

@@ -646,6 +646,9 @@ export class InventoryBuilder implements InventorySink {
     if (readBack && r.errors.length === 0) {
       // Pods of one ReplicaSet/DaemonSet/Job differ only in names once pruned: share one copy of their spec.
       spec = this.sharedSpec(canonicalInjectedName(spec));
+    } else if (!isPod && r.errors.length === 0) {
+      // A Deployment and its ReplicaSets (a CronJob and its Jobs) carry the same pod template: one copy.
+      spec = this.sharedSpec(spec);
     }
     const uid = typeof meta?.uid === 'string' ? meta.uid : undefined;
     const w: Workload = {

@@ -132,12 +132,47 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
   // bindings would only ever add permissions (kubescape #3069: a 403 read as "absent" is a false pass).
   const rbacGaps = inventory.gaps.filter((g) => /^(cluster)?role(binding)?s$/.test(g.resource.replace(/\.rbac\.authorization\.k8s\.io$/, '')));
   const memo = new Map<string, ServiceAccountPermissions>();
+  // Most grants reach many service accounts (group bindings, one RoleBinding per namespace): the summaries'
+  // lines and entries are shared between them instead of copied per account (read-only; same JSON).
+  const lineOf = new Map<string, string>();
+  const internLine = (line: string): string => {
+    const hit = lineOf.get(line);
+    if (hit !== undefined) return hit;
+    lineOf.set(line, line);
+    return line;
+  };
+  // The engine returns fresh Grant objects per call; equal ones (same binding, role, subject path and scope)
+  // are kept once. Read-only from here on.
+  const grantsByKey = new Map<string, Grant>();
+  const internGrant = (g: Grant): Grant => {
+    const b = g.binding;
+    const key = `${b.kind}\u0000${b.namespace}\u0000${b.name}\u0000${g.role.kind}\u0000${g.role.namespace}\u0000${g.role.name}\u0000${g.via}\u0000${g.scope}\u0000${g.builtin}`;
+    const hit = grantsByKey.get(key);
+    if (hit !== undefined && hit.subject === g.subject && hit.rules === g.rules) return hit;
+    if (hit === undefined) grantsByKey.set(key, g);
+    return g;
+  };
+  const grantPaths = new WeakMap<Grant, PermissionSummary['grants'][number]>();
+  const grantPathOf = (g: Grant): PermissionSummary['grants'][number] => {
+    let hit = grantPaths.get(g);
+    if (hit === undefined) grantPaths.set(g, (hit = { binding: g.binding, role: { kind: g.role.kind, name: g.role.name }, via: g.via, scope: g.scope, builtin: g.builtin }));
+    return hit;
+  };
+  const dangerousEntries = new Map<string, PermissionSummary['dangerous'][number]>();
+  const dangerousEntryOf = (d: DangerousHit): PermissionSummary['dangerous'][number] => {
+    const key = `${d.id}\u0000${d.severity}\u0000${d.why}\u0000${d.scope}\u0000${d.via}`;
+    let hit = dangerousEntries.get(key);
+    if (hit === undefined) dangerousEntries.set(key, (hit = { id: d.id, severity: d.severity, why: d.why, scope: d.scope, via: d.via }));
+    return hit;
+  };
   const permissionsOf = (namespace: string, name: string): ServiceAccountPermissions => {
     const key = `${namespace}/${name}`;
     const hit = memo.get(key);
     if (hit) return hit;
     const user = serviceAccountUser(namespace, name);
-    const { grants, errors } = engine.allGrants(user);
+    const found = engine.allGrants(user);
+    const grants = found.grants.map(internGrant);
+    const errors = found.errors;
     const dangerous = findDangerousIn(grants, catalogue, dangerousMemo);
     const extraGrants = grants.filter((g) => !isDefaultGrant(g));
     const equivalentToClusterAdmin = dangerous.some((d) => d.id === 'cluster-admin');
@@ -150,9 +185,9 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     for (const g of rbacGaps) lines.push(`incomplete: ${g.resource}${g.namespace ? ` in ${g.namespace}` : ''} could not be read (${g.reason}); grants from it are unknown`);
     const summary: PermissionSummary = {
       onlyDefaults: extraGrants.length === 0 && rbacGaps.length === 0,
-      lines,
-      grants: grants.map((g) => ({ binding: g.binding, role: { kind: g.role.kind, name: g.role.name }, via: g.via, scope: g.scope, builtin: g.builtin })),
-      dangerous: dangerous.map((d) => ({ id: d.id, severity: d.severity, why: d.why, scope: d.scope, via: d.via })),
+      lines: lines.map(internLine),
+      grants: grants.map(grantPathOf),
+      dangerous: dangerous.map(dangerousEntryOf),
       equivalentToClusterAdmin,
     };
     const result: ServiceAccountPermissions = { namespace, name, user, grants, extraGrants, errors, dangerous, onlyDefaults: summary.onlyDefaults, equivalentToClusterAdmin, summary };

@@ -273,11 +273,18 @@ function evaluate(grants: readonly Grant[], catalogue: readonly DangerousPermiss
   return hits;
 }
 
+// By content, not identity: every namespace's own copy of the same Role (the usual layout) gets one id, so
+// their service accounts share one evaluation (the evaluation reads nothing but the rules and the scopes).
 const ruleSetIds = new WeakMap<readonly unknown[], number>();
-let nextRuleSetId = 0;
+const ruleSetIdByContent = new Map<string, number>();
 const ruleSetId = (rules: readonly unknown[]): number => {
   let id = ruleSetIds.get(rules);
-  if (id === undefined) ruleSetIds.set(rules, (id = nextRuleSetId++));
+  if (id === undefined) {
+    const content = JSON.stringify(rules);
+    id = ruleSetIdByContent.get(content);
+    if (id === undefined) ruleSetIdByContent.set(content, (id = ruleSetIdByContent.size));
+    ruleSetIds.set(rules, id);
+  }
   return id;
 };
 

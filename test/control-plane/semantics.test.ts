@@ -177,7 +177,7 @@ test("ValidatingAdmissionPolicy is served as admissionregistration.k8s.io/v1 and
         spec: {
           failurePolicy: "Fail",
           matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"] }] },
-          validations: [{ expression: "object.metadata.name != 'forbidden'", message: "name 'forbidden' is not allowed" }],
+          validations: [{ expression: "!object.metadata.name.startsWith('forbidden')", message: "name 'forbidden' is not allowed" }],
         },
       },
       {
@@ -189,9 +189,11 @@ test("ValidatingAdmissionPolicy is served as admissionregistration.k8s.io/v1 and
     ],
   }));
   try {
-    // Policies reach the admission plugin through an informer: retry until the denial shows.
+    // Policies reach the admission plugin through an informer: retry until the denial shows. Each try uses a
+    // new name, so a try admitted before the policy arrived cannot turn the next one into "already exists".
+    let attempt = 0;
     const denied = await eventually("the policy to be enforced", async () => {
-      const r = await cp.kubectl(["create", "configmap", "forbidden", "-n", ns]);
+      const r = await cp.kubectl(["create", "configmap", `forbidden-${attempt++}`, "-n", ns]);
       return r.code !== 0 ? r.stderr : undefined;
     });
     assert.match(denied, /name 'forbidden' is not allowed/);

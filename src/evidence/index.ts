@@ -58,20 +58,11 @@ export interface AuditEvidenceOptions {
   onlyInventoryServiceAccounts?: boolean;
 }
 
-export interface OpSummary {
-  verb: string;
-  apiGroup?: string;
-  resource?: string;
-  subresource?: string;
-  namespace?: string;
-  path?: string;
-  calls: number;
-  allowed: number;
-  denied: number;
+/** An operation as reported: the aggregated counts, with the names as a sorted list instead of a set. */
+export interface OpSummary extends Omit<OpStats, 'names' | 'unnamed'> {
   /** Names the allowed calls targeted; omitted when some were unnamed, `manyNames` when past the cap. */
   names?: string[];
   manyNames?: boolean;
-  forImpersonation?: boolean;
 }
 
 export interface WorkloadEvidenceEntry {

@@ -500,6 +500,20 @@ export class InventoryBuilder implements InventorySink {
   /** Content-addressed pruned specs of read-back pods (shared between pods: read-only). */
   private readonly specs = new Map<string, PodSpec>();
 
+  /**
+   * Owner reference lists shared between the pods of one ReplicaSet/DaemonSet/Job (equal content; read-only):
+   * at 150,000 pods the per-pod copies were ~150 B each.
+   */
+  private readonly ownerLists = new Map<string, OwnerReference[]>();
+
+  private sharedOwners(refs: OwnerReference[]): OwnerReference[] {
+    const key = JSON.stringify(refs);
+    const hit = this.ownerLists.get(key);
+    if (hit !== undefined) return hit;
+    if (this.ownerLists.size < 50_000) this.ownerLists.set(key, refs);
+    return refs;
+  }
+
   private sharedSpec(spec: PodSpec): PodSpec {
     const key = JSON.stringify(spec);
     const hit = this.specs.get(key);
@@ -666,7 +680,7 @@ export class InventoryBuilder implements InventorySink {
     // The version read, so `fix --apply` patches with optimistic concurrency against exactly what was analysed.
     if (!isPod && typeof meta?.resourceVersion === 'string' && meta.resourceVersion !== '') w.resourceVersion = meta.resourceVersion;
     const owners = ownerRefs(meta as ObjectMeta | undefined);
-    if (owners) w.ownerReferences = owners;
+    if (owners) w.ownerReferences = this.sharedOwners(owners);
     if (r.errors.length) w.typeErrors = [...r.errors];
     if (spec.automountServiceAccountToken !== undefined) {
       const p = [...specPath, 'automountServiceAccountToken'];
@@ -824,6 +838,7 @@ export class InventoryBuilder implements InventorySink {
     if (this.finished) return this.inv;
     this.finished = true;
     this.specs.clear();
+    this.ownerLists.clear();
     this.inv.documents = this.documents;
     const all = this.inv.workloads;
     const byUid = new Map<string, Workload>();

@@ -4,22 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
-import type { CliIO } from '../../src/cli/io.ts';
+import { captureCliIO } from '../helpers/cli-io.ts';
 
 const FIXTURES = new URL('../fixtures/remedy/', import.meta.url).pathname;
 
-function captureIO(cwd: string, stdinText?: string): { io: Partial<CliIO>; out: () => string; err: () => string } {
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c) => o.push(c));
-  stderr.on('data', (c) => e.push(c));
-  const stdin = stdinText !== undefined ? Readable.from([stdinText]) : new PassThrough();
-  return { io: { stdout, stderr, stdin, cwd, env: {} }, out: () => Buffer.concat(o).toString(), err: () => Buffer.concat(e).toString() };
-}
+const captureIO = (cwd: string, stdinText?: string) => captureCliIO(cwd, stdinText);
 const tick = () => new Promise((r) => setImmediate(r));
 
 async function tempCopy(...names: string[]): Promise<string> {

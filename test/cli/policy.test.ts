@@ -1,21 +1,15 @@
 // `policy`: output shape per engine and mode, exemption label handling, usage errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import { main } from '../../src/cli/main.ts';
-import type { CliIO } from '../../src/cli/io.ts';
+import { captureCliIO } from '../helpers/cli-io.ts';
 
 async function runPolicy(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c) => o.push(c));
-  stderr.on('data', (c) => e.push(c));
-  const code = await main(['policy', ...args], { io: { stdout, stderr, stdin: new PassThrough(), cwd: process.cwd(), env: {} } as Partial<CliIO> });
+  const c = captureCliIO();
+  const code = await main(['policy', ...args], { io: c.io });
   await new Promise((r) => setImmediate(r));
-  return { code, out: Buffer.concat(o).toString(), err: Buffer.concat(e).toString() };
+  return { code, out: c.out(), err: c.err() };
 }
 
 /** Parses as Kubernetes does (YAML 1.1: `yes`/`on` would be booleans). */

@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { sharedControlPlane, uniqueNamespace, type ControlPlane } from '../helpers/control-plane.ts';
 import { main } from '../../src/cli/main.ts';
-import type { CliIO } from '../../src/cli/io.ts';
 import { REAL_WORLD } from '../helpers/corpus.ts';
+import { captureCliIO } from '../helpers/cli-io.ts';
 
 const BUNDLE = join(REAL_WORLD, 'microservices-demo/release/kubernetes-manifests.yaml');
 let cp: ControlPlane;
@@ -18,15 +17,7 @@ const ns = uniqueNamespace('boutique');
 let work: string;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function captureIO(): { io: Partial<CliIO>; out: () => string; err: () => string } {
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c) => o.push(c));
-  stderr.on('data', (c) => e.push(c));
-  return { io: { stdout, stderr, stdin: new PassThrough(), cwd: work, env: {} }, out: () => Buffer.concat(o).toString(), err: () => Buffer.concat(e).toString() };
-}
+const captureIO = () => captureCliIO(work);
 async function getJson(args: string[]): Promise<any> {
   const r = await cp.kubectl([...args, '-o', 'json']);
   assert.equal(r.code, 0, r.stderr);

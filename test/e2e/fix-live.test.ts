@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { sharedControlPlane, uniqueNamespace, type ControlPlane } from '../helpers/control-plane.ts';
 import { main } from '../../src/cli/main.ts';
 import type { CliIO } from '../../src/cli/io.ts';
@@ -14,21 +13,14 @@ import type { FixPlan } from '../../src/remedy/plan.ts';
 import { applyLive, liveActions, makeClient } from '../../src/remedy/live.ts';
 import { planFix } from '../../src/remedy/plan.ts';
 import { analyzeInventory, readInventory } from '../../src/analysis/scan.ts';
+import { captureCliIO } from '../helpers/cli-io.ts';
 
 let cp: ControlPlane;
 const ns = uniqueNamespace('fix');
 const nsConflict = uniqueNamespace('fix-409');
 let work: string;
 
-function captureIO(): { io: Partial<CliIO>; out: () => string; err: () => string } {
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c) => o.push(c));
-  stderr.on('data', (c) => e.push(c));
-  return { io: { stdout, stderr, stdin: new PassThrough(), cwd: work, env: {} }, out: () => Buffer.concat(o).toString(), err: () => Buffer.concat(e).toString() };
-}
+const captureIO = () => captureCliIO(work);
 
 async function k(args: string[], input?: string): Promise<string> {
   const r = await cp.kubectl(args, input !== undefined ? { input } : {});

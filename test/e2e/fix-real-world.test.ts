@@ -5,27 +5,19 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
 import { analyzeInventory, readInventory } from '../../src/analysis/scan.ts';
 import type { CliIO } from '../../src/cli/io.ts';
 import type { WorkloadReport } from '../../src/analysis/types.ts';
 import { REAL_WORLD } from '../helpers/corpus.ts';
+import { captureCliIO } from '../helpers/cli-io.ts';
 
 const CORPUS = REAL_WORLD;
 
-function captureIO(cwd: string): { io: Partial<CliIO>; out: () => string; err: () => string } {
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c) => o.push(c));
-  stderr.on('data', (c) => e.push(c));
-  return { io: { stdout, stderr, stdin: new PassThrough(), cwd, env: {} }, out: () => Buffer.concat(o).toString(), err: () => Buffer.concat(e).toString() };
-}
+const captureIO = (cwd: string) => captureCliIO(cwd);
 
 async function scanDir(dir: string): Promise<WorkloadReport[]> {
-  const io = captureIO(dir).io as CliIO;
+  const io = captureIO(dir).io;
   const { inventory } = await readInventory({ paths: [dir] }, io);
   return (await analyzeInventory(inventory, {})).workloads;
 }

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
 import { analyzeInventory, readInventory } from '../../src/analysis/scan.ts';
 import type { CliIO } from '../../src/cli/io.ts';
+import { captureCliIO } from '../helpers/cli-io.ts';
 
 const FIXTURE = new URL('../fixtures/remedy/kubeaudit-trap/shop.yaml', import.meta.url).pathname;
 
@@ -31,12 +31,7 @@ function auditLog(): string {
   return lines.join('\n') + '\n';
 }
 
-function captureIO(cwd: string): { io: Partial<CliIO>; err: () => string } {
-  const e: Buffer[] = [];
-  const stderr = new PassThrough();
-  stderr.on('data', (c) => e.push(c));
-  return { io: { stdout: new PassThrough(), stderr, stdin: new PassThrough(), cwd, env: {} }, err: () => Buffer.concat(e).toString() };
-}
+const captureIO = (cwd: string) => captureCliIO(cwd);
 
 test('shared default SA: the API client keeps its token, the other loses it (not kubeaudit\'s SA flip)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ksa-trap-'));

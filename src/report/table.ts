@@ -82,6 +82,13 @@ export function renderTable(result: ScanResult, opts: TableOptions = {}): string
       (s.tokenNotNeeded ? `, ${s.tokenNotNeeded} without needing it` : '') +
       `; findings: ${counts || 'none'}`,
   );
-  if (result.gaps.length) lines.push(paint('yellow', `incomplete: could not read ${result.gaps.map((g) => g.resource + (g.namespace ? ` in ${g.namespace}` : '')).join(', ')}`));
+  if (result.gaps.length) {
+    // Say what could not be seen and which verdicts that weakens: an incomplete scan must never read as clean.
+    lines.push(paint('yellow', `incomplete: could not read ${result.gaps.map((g) => g.resource + (g.namespace ? ` in ${g.namespace}` : '')).join(', ')}`));
+    for (const g of result.gaps) {
+      lines.push(paint('yellow', `  ${g.resource}${g.namespace ? ` in ${g.namespace}` : ''}: ${g.reason}`));
+      if (g.weakens.length) lines.push(paint('yellow', `    unknown because of it: ${g.weakens.join('; ')}`));
+    }
+  }
   return lines.join('\n') + '\n';
 }

@@ -53,3 +53,12 @@ test('unreadable serviceaccounts: even `default` is not assumed to be the built-
   assert.equal(byName(r, 'api').token.mounted, 'unknown');
   assert.equal(byName(r, 'web').token.mounted, true, 'namespace a was readable');
 });
+
+test('the table says what could not be read and which verdicts it weakens', async () => {
+  const { renderTable } = await import('../../src/report/table.ts');
+  const r = await scanWith([{ resource: 'rolebindings.rbac.authorization.k8s.io', namespace: 'b', reason: 'forbidden (403): no list', weakens: ['permissions of every service account', 'token.needed'] }]);
+  const text = renderTable(r, { color: false });
+  assert.match(text, /incomplete: could not read rolebindings\.rbac\.authorization\.k8s\.io in b/);
+  assert.match(text, /rolebindings\.rbac\.authorization\.k8s\.io in b: forbidden \(403\): no list/);
+  assert.match(text, /unknown because of it: permissions of every service account; token\.needed/);
+});

@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli/main.ts';
+import { runCli } from '../helpers/cli-io.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksa-whocan-'));
 const manifest = path.join(dir, 'rbac.yaml');
@@ -33,14 +32,7 @@ metadata: {name: readers}
 rules: [{apiGroups: [""], resources: [secrets], verbs: [get]}]
 `);
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough(), stderr = new PassThrough();
-  let out = '', err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(args, { io: { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: dir } });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCli(args, dir);
 
 test('who-can lists subjects with binding and role; built-in bindings included (system:masters)', async () => {
   const r = await cli('who-can', 'create', 'pods/exec', '-n', 'ns', '-f', manifest, '-o', 'json');

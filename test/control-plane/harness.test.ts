@@ -5,24 +5,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { sharedControlPlane, uniqueNamespace } from "../helpers/control-plane.ts";
+import { eventually, kubectlOk, sharedControlPlane, uniqueNamespace } from "../helpers/control-plane.ts";
 import { ControlPlaneUnavailable, K8S_VERSION, startControlPlane, startControlPlaneWithState, type ControlPlane } from "./harness.ts";
 
-async function ok(cp: ControlPlane, args: string[], input?: string): Promise<string> {
-  const r = await cp.kubectl(args, input === undefined ? {} : { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(" ")} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const ok = kubectlOk;
 
 const pod = (ns: string, name: string, sa = "default") => JSON.stringify({
   apiVersion: "v1",

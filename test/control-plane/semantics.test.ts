@@ -2,23 +2,9 @@
 // kube-sa-audit depends on. docs/development.md records the answers; these tests keep them true.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { sharedControlPlane, uniqueNamespace, type ControlPlane } from "../helpers/control-plane.ts";
+import { eventually, kubectlOk, sharedControlPlane, uniqueNamespace, type ControlPlane } from "../helpers/control-plane.ts";
 
-async function ok(cp: ControlPlane, args: string[], input?: string): Promise<string> {
-  const r = await cp.kubectl(args, input === undefined ? {} : { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(" ")} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const ok = kubectlOk;
 
 async function namespaceWithDefaultSa(cp: ControlPlane): Promise<string> {
   const ns = uniqueNamespace();

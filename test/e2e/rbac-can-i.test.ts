@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { sharedControlPlane, uniqueNamespace, type ControlPlane } from '../helpers/control-plane.ts';
 import { adminClient, mapLimit, type AdminClient } from '../rbac/live-client.ts';
 import { objectsOf } from '../rules/rbac/load.ts';
-import { main } from '../../src/cli/main.ts';
 import { BUILTIN_RESOURCES } from '../../src/rbac/resources.ts';
 import { loadBuiltinPolicy } from '../../src/rbac/builtin.ts';
 import type { KubeObject } from '../../src/inventory/types.ts';
+import { runCli } from '../helpers/cli-io.ts';
 
 const CORPUS = new URL('../../../shared/corpus/real-world/', import.meta.url).pathname;
 const BUNDLES: [string, string | undefined][] = [['argo-cd', 'argocd'], ['kyverno', undefined], ['calico', undefined], ['tekton-pipeline', undefined], ['cert-manager', undefined], ['longhorn', undefined]];
@@ -67,14 +66,7 @@ function isolate(objs: KubeObject[], bundle: string): KubeObject[] {
   return out;
 }
 
-async function ours(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough(), stderr = new PassThrough();
-  let out = '', err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(args, { io: { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: dir } });
-  return { code, out, err };
-}
+const ours = (args: string[]) => runCli(args, dir);
 
 before(async () => {
   cp = await sharedControlPlane();

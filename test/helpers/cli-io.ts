@@ -22,3 +22,11 @@ export function captureCliIO(cwd: string = process.cwd(), stdinText?: string, en
     err: () => Buffer.concat(e).toString(),
   };
 }
+
+/** Runs a command in-process, as the CLI would, and returns its exit code and output. */
+export async function runCli(args: string[], cwd: string = process.cwd()): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../../src/cli/main.ts');
+  const c = captureCliIO(cwd);
+  const code = await main(args, { io: c.io });
+  return { code, out: c.out(), err: c.err() };
+}

@@ -27,3 +27,21 @@ async function open(): Promise<ControlPlane> {
 export function uniqueNamespace(prefix = "t"): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 }
+
+/** kubectl as admin that must succeed; returns stdout. */
+export async function kubectlOk(cp: ControlPlane, args: string[], input?: string): Promise<string> {
+  const r = await cp.kubectl(args, input === undefined ? {} : { input });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Polls `fn` until it returns a value: the server's controllers and informers catch up asynchronously. */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -25,11 +25,8 @@ export function captureIO(env: NodeJS.ProcessEnv = {}): CapturedIO {
   return { stdin, stdout, stderr, env: { PATH: process.env.PATH, ...env }, cwd: process.cwd(), invokedAs: 'kube-sa-audit', out: () => o, err: () => e };
 }
 
-export async function kubectlOk(cp: ControlPlane, args: string[], input?: string): Promise<string> {
-  const r = await cp.kubectl(args, input !== undefined ? { input } : undefined);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
+import { kubectlOk } from '../../helpers/control-plane.ts';
+export { kubectlOk };
 
 /**
  * A user identity (client certificate) bound to the rbac-requirements ClusterRole, optionally with some

@@ -544,28 +544,24 @@ const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 
 function bootstrapClusterRoles(): { name: string; rules: object[] }[] {
+  // admin holds everything edit does, plus RBAC writes and local access reviews (as aggregation makes it).
+  const editRules = [
+    { apiGroups: [''], resources: ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'], verbs: READ },
+    { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] },
+    { apiGroups: [''], resources: ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy'], verbs: WRITE },
+    { apiGroups: [''], resources: ['configmaps', 'persistentvolumeclaims', 'replicationcontrollers', 'secrets', 'serviceaccounts', 'services'], verbs: WRITE },
+    { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
+    { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], verbs: [...WRITE, ...READ] },
+    { apiGroups: ['batch'], resources: ['cronjobs', 'jobs'], verbs: [...WRITE, ...READ] },
+  ];
   return [
     { name: 'cluster-admin', rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['*'] }] },
     { name: 'admin', rules: [
-      { apiGroups: [''], resources: ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'], verbs: READ },
-      { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] },
-      { apiGroups: [''], resources: ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy'], verbs: WRITE },
-      { apiGroups: [''], resources: ['configmaps', 'persistentvolumeclaims', 'replicationcontrollers', 'secrets', 'serviceaccounts', 'services'], verbs: WRITE },
-      { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
-      { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], verbs: [...WRITE, ...READ] },
-      { apiGroups: ['batch'], resources: ['cronjobs', 'jobs'], verbs: [...WRITE, ...READ] },
+      ...editRules,
       { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings', 'roles'], verbs: [...WRITE, ...READ] },
       { apiGroups: ['authorization.k8s.io'], resources: ['localsubjectaccessreviews'], verbs: ['create'] },
     ] },
-    { name: 'edit', rules: [
-      { apiGroups: [''], resources: ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'], verbs: READ },
-      { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] },
-      { apiGroups: [''], resources: ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy'], verbs: WRITE },
-      { apiGroups: [''], resources: ['configmaps', 'persistentvolumeclaims', 'replicationcontrollers', 'secrets', 'serviceaccounts', 'services'], verbs: WRITE },
-      { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
-      { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], verbs: [...WRITE, ...READ] },
-      { apiGroups: ['batch'], resources: ['cronjobs', 'jobs'], verbs: [...WRITE, ...READ] },
-    ] },
+    { name: 'edit', rules: editRules },
     { name: 'view', rules: [
       { apiGroups: [''], resources: ['configmaps', 'endpoints', 'persistentvolumeclaims', 'pods', 'replicationcontrollers', 'serviceaccounts', 'services'], verbs: READ },
       { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], verbs: READ },

@@ -2,7 +2,7 @@
 // Everything after the inventory is pure and identical for manifests and live clusters.
 import type { Readable } from 'node:stream';
 import type { Inventory, Workload } from '../inventory/types.ts';
-import type { Finding, ScanResult, ScanSummary, Severity, WorkloadReport } from './types.ts';
+import type { Finding, ScanResult, ScanSummary, ServiceAccountReport, Severity, WorkloadReport } from './types.ts';
 import { SEVERITIES, severityRank } from './types.ts';
 import { InventoryBuilder } from '../inventory/build.ts';
 import { loadPodTemplateTable, type PodTemplateTable } from '../inventory/pod-templates.ts';
@@ -130,6 +130,7 @@ export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}
     tool: { name: 'kube-sa-audit', version: VERSION },
     origin: inv.origin,
     workloads: reports,
+    ...(rbac ? { serviceAccounts: (rbac as { serviceAccounts: ServiceAccountReport[] }).serviceAccounts } : {}),
     findings,
     summary: summarise(reports, findings),
     inputs: {
@@ -159,6 +160,8 @@ export interface ScanOptions extends AnalyzeOptions {
   /** `--pod-templates FILE`, or an already-loaded table. */
   podTemplates?: string | PodTemplateTable;
   cluster?: ClusterOptions;
+  /** Threads reading big manifest inputs (sources/manifests/parallel.ts); default 1. */
+  readThreads?: number;
 }
 
 /** Reads the input (manifests, or the live cluster when no path is given) into an inventory. */
@@ -166,7 +169,7 @@ export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inv
   const table = typeof opts.podTemplates === 'object' ? opts.podTemplates : loadPodTemplateTable(opts.podTemplates);
   if (opts.paths && opts.paths.length > 0) {
     const builder = new InventoryBuilder({ origin: 'manifests', podTemplates: table });
-    await readManifests(opts.paths, builder, { stdin: opts.stdin ?? io.stdin, cwd: io.cwd });
+    await readManifests(opts.paths, builder, { stdin: opts.stdin ?? io.stdin, cwd: io.cwd, ...(opts.readThreads !== undefined ? { workers: opts.readThreads } : {}) });
     opts.timings?.mark('read');
     const inventory = builder.finish();
     opts.timings?.mark('inventory finish');

@@ -5,7 +5,7 @@
 // mounts, Secret references and token projections, and drops images, commands, probes, resources, plain env
 // values and everything else. Field types are checked on the way in; a wrong type becomes one input problem
 // (`file:line: …`) and an `unknown` verdict, never a crash or a silent pass.
-import type { InventorySink } from './sink.ts';
+import type { PartBuilderOptions, PartSink } from './sink.ts';
 import type {
   Container,
   EnvFromSource,
@@ -33,6 +33,7 @@ import type {
 } from './types.ts';
 import { serviceAccountKey } from './types.ts';
 import { PodTemplateTable, groupOf, type PodTemplatePath } from './pod-templates.ts';
+import type { InventoryPart, PartServiceAccount } from './part.ts';
 
 export interface InventoryBuilderOptions {
   origin?: Inventory['origin'];
@@ -41,6 +42,11 @@ export interface InventoryBuilderOptions {
   /** The input holds every ServiceAccount of its namespaces (live scans, snapshots). */
   completeServiceAccounts?: boolean;
   serverVersion?: string;
+  /**
+   * A reader thread's builder (see sources/manifests/parallel.ts): objects are handed over with `takePart`,
+   * and the main builder's `addPart` decides duplicates, so ServiceAccounts are queued rather than keyed here.
+   */
+  partMode?: boolean;
 }
 
 export const SERVICE_ACCOUNT_TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';
@@ -488,7 +494,7 @@ function isReadBack(obj: KubeObject, origin: Inventory['origin']): boolean {
   return typeof meta?.uid === 'string' || typeof meta?.creationTimestamp === 'string' || isObject(obj.status);
 }
 
-export class InventoryBuilder implements InventorySink {
+export class InventoryBuilder implements PartSink {
   private readonly origin: Inventory['origin'];
   private readonly table: PodTemplateTable;
   private readonly completeServiceAccounts: boolean;
@@ -523,7 +529,12 @@ export class InventoryBuilder implements InventorySink {
     return spec;
   }
 
+  private readonly partMode: boolean;
+  /** partMode: ServiceAccounts read since the last `takePart`, in input order. */
+  private partServiceAccounts: PartServiceAccount[] = [];
+
   constructor(opts: InventoryBuilderOptions = {}) {
+    this.partMode = opts.partMode ?? false;
     this.origin = opts.origin ?? 'manifests';
     this.table = opts.podTemplates ?? new PodTemplateTable();
     this.completeServiceAccounts = opts.completeServiceAccounts ?? false;
@@ -548,6 +559,10 @@ export class InventoryBuilder implements InventorySink {
       otherSecrets: new Map(),
     };
     if (this.serverVersion !== undefined) this.inv.serverVersion = this.serverVersion;
+  }
+
+  partBuilderOptions(): PartBuilderOptions {
+    return { origin: this.origin, podTemplates: [...this.table.entries.values()] };
   }
 
   wantsKind(kind: string): boolean {
@@ -732,10 +747,87 @@ export class InventoryBuilder implements InventorySink {
     }
     if (r.errors.length) sa.typeErrors = [...r.errors];
     const key = serviceAccountKey(namespace, name);
+    if (this.partMode) {
+      // Whether this key was seen before is only known where all parts meet (addPart).
+      this.partServiceAccounts.push({ key, sa, problemsBefore: this.inv.problems.length, file: so.location.file, line: so.location.line });
+      return;
+    }
+    this.putServiceAccount(key, sa, so.location.file, so.location.line);
+  }
+
+  private putServiceAccount(key: string, sa: ServiceAccount, file: string, line: number): void {
     if (this.inv.serviceAccounts.has(key)) {
-      this.problem({ file: so.location.file, line: so.location.line, message: `ServiceAccount ${key} appears more than once; the last one is used (as kubectl apply would leave it)`, level: 'warning' });
+      this.problem({ file, line, message: `ServiceAccount ${key} appears more than once; the last one is used (as kubectl apply would leave it)`, level: 'warning' });
     }
     this.inv.serviceAccounts.set(key, sa);
+  }
+
+  /**
+   * partMode: everything read since the last call, in input order, and a fresh start (the spec and owner
+   * sharing tables stay). A reader thread posts parts as it goes, so its own memory stays flat.
+   */
+  takePart(): InventoryPart {
+    const inv = this.inv;
+    const part: InventoryPart = {
+      documents: this.documents,
+      namespaces: [...inv.namespaces],
+      namespaceObjects: [...inv.namespaceObjects],
+      serviceAccounts: this.partServiceAccounts,
+      tokenSecrets: [...inv.tokenSecrets],
+      otherSecrets: [...inv.otherSecrets!],
+      workloads: inv.workloads,
+      podRecords: inv.podRecords!,
+      roles: inv.roles,
+      clusterRoles: inv.clusterRoles,
+      roleBindings: inv.roleBindings,
+      clusterRoleBindings: inv.clusterRoleBindings,
+      problems: inv.problems,
+      skipped: Object.entries(inv.skipped.byReason),
+    };
+    this.documents = 0;
+    this.partServiceAccounts = [];
+    inv.namespaces = new Set();
+    inv.namespaceObjects = new Map();
+    inv.tokenSecrets = new Map();
+    inv.otherSecrets = new Map();
+    inv.workloads = [];
+    inv.podRecords = [];
+    inv.roles = [];
+    inv.clusterRoles = [];
+    inv.roleBindings = [];
+    inv.clusterRoleBindings = [];
+    inv.problems = [];
+    inv.skipped = { count: 0, byReason: {} };
+    return part;
+  }
+
+  /**
+   * Adds a part read elsewhere as if its objects had been pushed here one by one: parts must come in input
+   * order. Later duplicates of a ServiceAccount win and are warned about at their place among the problems.
+   */
+  addPart(part: InventoryPart): void {
+    const inv = this.inv;
+    this.documents += part.documents;
+    for (const ns of part.namespaces) inv.namespaces.add(ns);
+    for (const [k, v] of part.namespaceObjects) inv.namespaceObjects.set(k, v);
+    let p = 0;
+    for (const e of part.serviceAccounts) {
+      while (p < e.problemsBefore) inv.problems.push(part.problems[p++]!);
+      this.putServiceAccount(e.key, e.sa, e.file, e.line);
+    }
+    while (p < part.problems.length) inv.problems.push(part.problems[p++]!);
+    for (const [k, v] of part.tokenSecrets) inv.tokenSecrets.set(k, v);
+    for (const [k, v] of part.otherSecrets) inv.otherSecrets!.set(k, v);
+    for (const w of part.workloads) inv.workloads.push(w);
+    for (const r of part.podRecords) inv.podRecords!.push(r);
+    for (const r of part.roles) inv.roles.push(r);
+    for (const r of part.clusterRoles) inv.clusterRoles.push(r);
+    for (const b of part.roleBindings) inv.roleBindings.push(b);
+    for (const b of part.clusterRoleBindings) inv.clusterRoleBindings.push(b);
+    for (const [reason, n] of part.skipped) {
+      inv.skipped.count += n;
+      inv.skipped.byReason[reason] = (inv.skipped.byReason[reason] ?? 0) + n;
+    }
   }
 
   /** Secrets: type and metadata only. `data`/`stringData` are never looked at. */

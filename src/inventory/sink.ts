@@ -1,6 +1,8 @@
 // The contract between sources and the inventory: a source pushes what it reads into a sink.
 // Push (not async iteration) keeps the per-object cost low for 150,000-pod dumps.
-import type { InputProblem, SourcedObject } from './types.ts';
+import type { InventoryPart } from './part.ts';
+import type { PodTemplatePath } from './pod-templates.ts';
+import type { InputProblem, Inventory, SourcedObject } from './types.ts';
 
 export interface InventorySink {
   /** A Kubernetes object (has apiVersion and kind). Items of a List arrive one by one. */
@@ -17,3 +19,21 @@ export interface InventorySink {
    */
   wantsKind?(kind: string): boolean;
 }
+
+/** What a reader thread needs to build parts the way the main sink would (plain data: it crosses threads). */
+export interface PartBuilderOptions {
+  origin: Inventory['origin'];
+  podTemplates: PodTemplatePath[];
+}
+
+/**
+ * A sink that also takes parts read by other threads (sources/manifests/parallel.ts). Parts come in input
+ * order; the result is the same as if their objects had been pushed one by one.
+ */
+export interface PartSink extends InventorySink {
+  partBuilderOptions(): PartBuilderOptions;
+  addPart(part: InventoryPart): void;
+}
+
+export const isPartSink = (s: InventorySink): s is PartSink =>
+  typeof (s as Partial<PartSink>).addPart === 'function' && typeof (s as Partial<PartSink>).partBuilderOptions === 'function';

@@ -30,6 +30,9 @@ Input:
                             write, per workload that calls the API, the minimal Role/ClusterRole and binding
                             that allow exactly what the audit logs show it doing
       --api-audience AUD    an extra audience the cluster's --api-audiences accepts; repeatable
+      --read-threads N      read a big kubectl JSON dump (48 MiB+) or a directory of 400+ files on N
+                            threads (default 1: on the 2-vCPU machines measured it did not pay, see
+                            docs/benchmarks.md); the result is the same for any N
 
 Live cluster (when no path is given):
 ${CLUSTER_FLAGS_HELP.split('\n').slice(1).join('\n')}
@@ -69,6 +72,7 @@ export function parseScanArgs(argv: string[], io: CliIO): ParsedScanArgs | 'help
       'api-audience': { type: 'string', multiple: true },
       'least-privilege-out': { type: 'string' },
       'api-servers': { type: 'string' },
+      'read-threads': { type: 'string' },
       ...CLUSTER_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -89,6 +93,10 @@ export function parseScanArgs(argv: string[], io: CliIO): ParsedScanArgs | 'help
   const cluster: ClusterOptions = clusterOptionsFromFlags(values);
   const opts: ScanOptions = { paths, cluster, stdin: io.stdin };
   if (values['pod-templates']) opts.podTemplates = values['pod-templates'];
+  if (values['read-threads'] !== undefined) {
+    if (!/^[1-9]\d*$/.test(values['read-threads']) || Number(values['read-threads']) > 64) throw new UserError(`--read-threads: expected a whole number from 1 to 64, got "${values['read-threads']}"`);
+    opts.readThreads = Number(values['read-threads']);
+  }
   if (values['audit-log']?.length) opts.auditLogs = values['audit-log'];
   if (values['min-window'] !== undefined) {
     const days = parseWindowDays(values['min-window']);

@@ -29,12 +29,21 @@ export class JsonFileReader implements JsonSplitEvents {
    */
   private readonly keepText: boolean;
 
-  constructor(file: string, sink: InventorySink, maxObjectBytes: number, keepText = false) {
+  /**
+   * Set by a reader of a byte range of a List (sources/manifests/parallel.ts): a problem at the level of the
+   * file (invalid JSON, an oversized item, an item whose type only the List's end would tell) is not
+   * reported but noted here, and the whole file is then read again by one reader, which reports it exactly.
+   */
+  readonly rangeMode: boolean;
+  trouble: string | undefined;
+
+  constructor(file: string, sink: InventorySink, maxObjectBytes: number, keepText = false, rangeMode = false, reusedChunks = false) {
     this.file = file;
     this.sink = sink;
     this.keepText = keepText;
+    this.rangeMode = rangeMode;
     // Small inputs are parsed whole (their text backs lineOf); elision only pays on big dumps.
-    this.splitter = new JsonSplitter(this, { maxObjectBytes, elide: !keepText });
+    this.splitter = new JsonSplitter(this, { maxObjectBytes, elide: !keepText, reusedChunks });
   }
 
   /** Lazy field lines of an object whose JSON text starts at `line`. */
@@ -69,12 +78,21 @@ export class JsonFileReader implements JsonSplitEvents {
     return this.splitter.lineNumber;
   }
 
+  /** The splitter, for a range reader's checks (items cut, documents complete). */
+  get split(): JsonSplitter {
+    return this.splitter;
+  }
+
   end(): void {
     if (this.hasFailed) return;
     this.splitter.end();
   }
 
   private problem(line: number, message: string): void {
+    if (this.rangeMode) {
+      this.trouble ??= `line ${line}: ${message}`;
+      return;
+    }
     this.sink.problem({ file: this.file, line, message, level: 'error' });
   }
 
@@ -105,6 +123,10 @@ export class JsonFileReader implements JsonSplitEvents {
     }
     if (!hasTypeMeta(value) && (typeof value.kind !== 'string' || value.kind === '') && (typeof value.apiVersion !== 'string' || value.apiVersion === '')) {
       if (list.kind === undefined) {
+        if (this.rangeMode) {
+          this.trouble ??= `line ${line}: an item without kind/apiVersion`;
+          return true;
+        }
         // kubectl prints the List's kind after its items; keep these few until it is known.
         this.pending.push({ object: value, line, itemIndex });
         return true;

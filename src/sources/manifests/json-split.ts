@@ -47,6 +47,12 @@ export interface JsonSplitOptions {
   maxObjectBytes: number;
   /** Cut unused subtrees out of fast-path items before parsing (default true). */
   elide?: boolean;
+  /**
+   * The caller reuses each chunk's memory once `push` returns (one read buffer for a whole file: fresh
+   * buffers cost a page fault per 4 KiB, which on virtual machines is a large part of reading a big dump),
+   * so bytes kept across pushes are copied.
+   */
+  reusedChunks?: boolean;
 }
 
 const QUOTE = 0x22;
@@ -111,12 +117,30 @@ export class JsonSplitter {
     this.ev = events;
     this.maxObjectBytes = opts.maxObjectBytes;
     this.elide = opts.elide ?? true;
+    this.reusedChunks = opts.reusedChunks ?? false;
   }
+
+  private readonly reusedChunks: boolean;
 
   private readonly elide: boolean;
 
   get hasFailed(): boolean {
     return this.failed;
+  }
+
+  /** Items of the current (or last) List cut so far. */
+  get itemCount(): number {
+    return this.itemIndex + 1;
+  }
+
+  /** Top-level documents begun so far. */
+  get documentsStarted(): number {
+    return this.docIndex + 1;
+  }
+
+  /** Whether every document seen so far is complete (nothing open, not inside a string). */
+  get atDocumentBoundary(): boolean {
+    return this.depth === 0 && !this.inString;
   }
 
   /** Current 1-based line (of the next byte to scan). */
@@ -379,7 +403,8 @@ export class JsonSplitter {
         this.carryBackslashes = k < from && from === 0 ? this.carryBackslashes + b : b;
         if (this.captureFrom >= 0 || this.capturePieces) {
           this.capturePieces ??= [];
-          this.capturePieces.push(chunk.subarray(Math.max(0, this.captureFrom), chunk.length));
+          const tail = chunk.subarray(Math.max(0, this.captureFrom), chunk.length);
+          this.capturePieces.push(this.reusedChunks ? Buffer.from(tail) : tail);
           this.captureFrom = 0;
         }
         this.inString = true;
@@ -525,6 +550,14 @@ export class JsonSplitter {
   private saveTail(chunk: Buffer, docFrom: number, itemFrom: number): void {
     if (this.docCollecting && docFrom >= 0) this.pushDoc(chunk, docFrom, chunk.length);
     if (this.itemOpen && itemFrom >= 0) this.pushItem(chunk, itemFrom, chunk.length);
+    if (this.reusedChunks) {
+      // Pieces of earlier chunks were copied when their chunk ended: copy this chunk's, from the end.
+      const own = (pieces: Buffer[]): void => {
+        for (let k = pieces.length - 1; k >= 0 && pieces[k]!.buffer === chunk.buffer; k--) pieces[k] = Buffer.from(pieces[k]!);
+      };
+      own(this.docPieces);
+      own(this.itemPieces);
+    }
   }
 }
 

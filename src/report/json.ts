@@ -4,6 +4,7 @@
 // piece) cost more than half of a scan's CPU and ~1.7 GB of memory. `writeJson` produces the same bytes as
 // `renderJson`, one array element at a time, in chunks of about 1 MB, and waits for the stream to drain, so
 // memory stays flat whatever the size of the report.
+import { fstatSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ScanResult } from '../analysis/types.ts';
 
@@ -13,12 +14,37 @@ export function renderJson(result: ScanResult): string {
 
 const CHUNK = 1 << 20;
 
+/**
+ * The descriptor behind `out` when writing to it synchronously is safe and cheaper: a regular file or a
+ * character device (`> report.json`, `/dev/null`). Pipes and sockets keep the stream (they can be non-blocking).
+ */
+function syncFd(out: Writable): number | undefined {
+  const fd = (out as { fd?: unknown }).fd;
+  if (typeof fd !== 'number' || (out as { writableLength?: number }).writableLength) return undefined;
+  try {
+    const st = fstatSync(fd);
+    return st.isFile() || st.isCharacterDevice() ? fd : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Writes `renderJson(result)` byte for byte, streaming top-level arrays element by element. */
 export async function writeJson(result: ScanResult, out: Writable): Promise<void> {
   let buf = '';
+  // To a file or device: encode every chunk into one reused buffer (a fresh buffer per chunk costs a page
+  // fault per 4 KiB: ~0.5 s per 400 MB of report on a virtual machine).
+  const fd = syncFd(out);
+  const bytes = fd === undefined ? undefined : Buffer.allocUnsafe(3 * CHUNK + 64 * 1024);
   const flush = async (force: boolean): Promise<void> => {
     if (!force && buf.length < CHUNK) return;
     if (!buf) return;
+    if (fd !== undefined && bytes !== undefined && buf.length * 3 <= bytes.length) {
+      const n = bytes.write(buf, 0);
+      buf = '';
+      for (let off = 0; off < n; ) off += writeSync(fd, bytes, off, n - off);
+      return;
+    }
     const ok = out.write(buf);
     buf = '';
     if (!ok) await new Promise<void>((resolve, reject) => {

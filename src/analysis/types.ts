@@ -114,8 +114,19 @@ export interface WorkloadReport {
   location: SourceLocation;
   pods: number;
   token: TokenVerdict;
+  /**
+   * What the workload's ServiceAccount can do. In memory only (not enumerable, so not in `-o json`/`-o yaml`):
+   * the report lists each ServiceAccount's permissions once, in `ScanResult.serviceAccounts`.
+   */
   permissions?: PermissionSummary;
   evidence?: WorkloadEvidence;
+}
+
+/** A ServiceAccount some workload runs as, and what its token can do (one entry per ServiceAccount). */
+export interface ServiceAccountReport {
+  namespace: string;
+  name: string;
+  permissions: PermissionSummary;
 }
 
 export interface FindingResource {
@@ -171,6 +182,8 @@ export interface ScanResult {
   origin: Inventory['origin'];
   serverVersion?: string;
   workloads: WorkloadReport[];
+  /** Each ServiceAccount the workloads run as, with its permissions, in order of first use (RBAC analysis). */
+  serviceAccounts?: ServiceAccountReport[];
   findings: Finding[];
   summary: ScanSummary;
   inputs: { documents: number; skipped: number; skippedByReason: Record<string, number>; problems: { file: string; line: number; message: string; level: string }[] };

@@ -186,9 +186,14 @@ test('scan with a rolebindings gap: permissions and token.needed of every worklo
   const { main } = await import('../../src/cli/main.ts');
   const io = captureIO();
   await main(['scan', '--kubeconfig', kubeconfig, '-n', ns, '-o', 'json', '-q'], { io });
-  const web = JSON.parse(io.out()).workloads.find((w: { name: string }) => w.name === 'web');
+  const report = JSON.parse(io.out());
+  const web = report.workloads.find((w: { name: string }) => w.name === 'web');
   assert.equal(web.token.needed, 'unknown');
-  assert.notEqual(web.permissions?.onlyDefaults, true, 'the RoleBinding granting configmaps was not read: "only defaults" would be a false pass');
+  // Permissions are reported once per ServiceAccount.
+  const sa = report.serviceAccounts.find((s: { namespace: string; name: string }) => s.namespace === web.namespace && s.name === web.serviceAccount);
+  assert.ok(sa, 'the workload\'s ServiceAccount is in the serviceAccounts section');
+  assert.equal(sa.permissions.onlyDefaults, false, 'the RoleBinding granting configmaps was not read: "only defaults" would be a false pass');
+  assert.match(sa.permissions.incomplete, /lower bound/);
 });
 
 test('-l selector narrows pods and workloads only; service accounts and RBAC are still read whole', { timeout: 60_000 }, async () => {

@@ -162,13 +162,15 @@ export interface ScanOptions extends AnalyzeOptions {
   cluster?: ClusterOptions;
   /** Threads reading big manifest inputs (sources/manifests/parallel.ts); default 1. */
   readThreads?: number;
+  /** Keep every Pod's record for `--format jq-audit` (default true; see InventoryBuilderOptions). */
+  keepPodRecords?: boolean;
 }
 
 /** Reads the input (manifests, or the live cluster when no path is given) into an inventory. */
 export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inventory: Inventory; cluster?: ClusterReadResult }> {
   const table = typeof opts.podTemplates === 'object' ? opts.podTemplates : loadPodTemplateTable(opts.podTemplates);
   if (opts.paths && opts.paths.length > 0) {
-    const builder = new InventoryBuilder({ origin: 'manifests', podTemplates: table });
+    const builder = new InventoryBuilder({ origin: 'manifests', podTemplates: table, keepPodRecords: opts.keepPodRecords ?? true });
     await readManifests(opts.paths, builder, { stdin: opts.stdin ?? io.stdin, cwd: io.cwd, ...(opts.readThreads !== undefined ? { workers: opts.readThreads } : {}) });
     opts.timings?.mark('read');
     const inventory = builder.finish();
@@ -176,7 +178,7 @@ export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inv
     applySnapshotFacts(inventory, opts.paths, io.cwd);
     return { inventory };
   }
-  const builder = new InventoryBuilder({ origin: 'cluster', podTemplates: table });
+  const builder = new InventoryBuilder({ origin: 'cluster', podTemplates: table, keepPodRecords: opts.keepPodRecords ?? true });
   const cluster = await readCluster(opts.cluster ?? {}, builder, io);
   opts.timings?.mark('read');
   const inventory = builder.finish();

@@ -24,6 +24,7 @@ export interface InventorySink {
 export interface PartBuilderOptions {
   origin: Inventory['origin'];
   podTemplates: PodTemplatePath[];
+  keepPodRecords: boolean;
 }
 
 /**

@@ -91,7 +91,8 @@ export function parseScanArgs(argv: string[], io: CliIO): ParsedScanArgs | 'help
   const stdinUses = paths.filter((p) => p === '-').length + (values['audit-log'] ?? []).filter((p) => p === '-').length;
   if (stdinUses > 1) throw new UserError("'-' (stdin) can be given only once across -f and --audit-log");
   const cluster: ClusterOptions = clusterOptionsFromFlags(values);
-  const opts: ScanOptions = { paths, cluster, stdin: io.stdin };
+  // Only jq-audit prints every Pod; other formats need not keep a record per Pod (~500 B each).
+  const opts: ScanOptions = { paths, cluster, stdin: io.stdin, keepPodRecords: formatArg === 'jq-audit' };
   if (values['pod-templates']) opts.podTemplates = values['pod-templates'];
   if (values['read-threads'] !== undefined) {
     if (!/^[1-9]\d*$/.test(values['read-threads']) || Number(values['read-threads']) > 64) throw new UserError(`--read-threads: expected a whole number from 1 to 64, got "${values['read-threads']}"`);

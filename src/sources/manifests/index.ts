@@ -193,13 +193,14 @@ export async function readManifestFile(shown: string, abs: string, sink: Invento
     return;
   }
   if (small) await readWhole(shown, small, sink, opts, state);
-  else if (!readLargeJsonFile(shown, fd, sink, opts, chunkBytes)) await readInput(shown, createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: true, start: 0 }), sink, opts, state);
+  else if (!readLargeJsonFile(shown, fd, sink, opts, chunkBytes)) await readInput(shown, createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: true }), sink, opts, state);
 }
 
 /**
  * A large regular JSON file, read synchronously through one reused buffer: fresh buffers for 2 GB of input cost
  * a page fault per 4 KiB (seconds of system time on virtual machines). Returns false, having consumed nothing
- * that matters (the caller streams from offset 0), when the file is not JSON or not a regular file.
+ * that matters (its reads are positional: the descriptor still stands at 0 for the caller to stream), when the
+ * file is not JSON or not a regular file.
  */
 function readLargeJsonFile(shown: string, fd: number, sink: InventorySink, opts: ManifestReadOptions, chunkBytes: number): boolean {
   let reader: JsonFileReader | undefined;

@@ -16,7 +16,7 @@ enableCompileCache?.();
 
 const { task, builder: builderOptions } = workerData as { task: ReaderTask; builder: PartBuilderOptions };
 const port = parentPort!;
-const builder = new InventoryBuilder({ origin: builderOptions.origin, podTemplates: new PodTemplateTable(builderOptions.podTemplates), partMode: true });
+const builder = new InventoryBuilder({ origin: builderOptions.origin, podTemplates: new PodTemplateTable(builderOptions.podTemplates), keepPodRecords: builderOptions.keepPodRecords, partMode: true });
 
 /** Objects per posted part: large enough that posting costs little, small enough to keep this thread lean. */
 const PART_OBJECTS = 2000;

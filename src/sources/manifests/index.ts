@@ -214,7 +214,7 @@ function readLargeJsonFile(shown: string, fd: number, sink: InventorySink, opts:
       let chunk = buf.subarray(0, n);
       if (!reader) {
         if (sniff(chunk) !== 'json') return false;
-        reader = new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES, false, false, true);
+        reader = new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES, { reusedChunks: true });
         if (hasBom(chunk)) chunk = chunk.subarray(3);
       }
       pos += n;
@@ -244,7 +244,7 @@ async function readWhole(shown: string, buf: Buffer, sink: InventorySink, opts: 
   }
   const reader =
     kind === 'json'
-      ? new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES, true)
+      ? new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES, { keepText: true })
       : new (yamlReader ?? (await loadYamlReader())).YamlFileReader(
           shown,
           sink,

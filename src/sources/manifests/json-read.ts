@@ -15,6 +15,17 @@ interface PendingItem {
   itemIndex: number;
 }
 
+export interface JsonFileReaderOptions {
+  /** Keep each object's text for lazy field lines (small inputs read whole). Default false. */
+  keepText?: boolean;
+  /** A reader of a byte range of a List (see `trouble`). Default false. */
+  rangeMode?: boolean;
+  /** The caller reuses chunk memory after each push (see JsonSplitOptions). Default false. */
+  reusedChunks?: boolean;
+  /** Cut unread subtrees before parsing; default: when the text is not kept. */
+  elide?: boolean;
+}
+
 export class JsonFileReader implements JsonSplitEvents {
   private readonly file: string;
   private readonly sink: InventorySink;
@@ -37,13 +48,14 @@ export class JsonFileReader implements JsonSplitEvents {
   readonly rangeMode: boolean;
   trouble: string | undefined;
 
-  constructor(file: string, sink: InventorySink, maxObjectBytes: number, keepText = false, rangeMode = false, reusedChunks = false) {
+  constructor(file: string, sink: InventorySink, maxObjectBytes: number, opts: JsonFileReaderOptions = {}) {
+    const keepText = opts.keepText ?? false;
     this.file = file;
     this.sink = sink;
     this.keepText = keepText;
-    this.rangeMode = rangeMode;
+    this.rangeMode = opts.rangeMode ?? false;
     // Small inputs are parsed whole (their text backs lineOf); elision only pays on big dumps.
-    this.splitter = new JsonSplitter(this, { maxObjectBytes, elide: !keepText, reusedChunks });
+    this.splitter = new JsonSplitter(this, { maxObjectBytes, elide: opts.elide ?? !keepText, reusedChunks: opts.reusedChunks ?? false });
   }
 
   /** Lazy field lines of an object whose JSON text starts at `line`. */

@@ -343,6 +343,12 @@ export class JsonSplitter {
         } else if (inMetadata && sp === 2 * keyIndent - indent && startsWith(chunk, s, MANAGED_FIELDS_KEY)) {
           cutFrom = s + MANAGED_FIELDS_KEY.length;
           cutIndent = sp;
+        } else if (kind !== undefined && sp > keyIndent && !inMetadata && BUILTIN_WORKLOAD_KINDS.has(kind)) {
+          const after = unreadBlockAt(chunk, s);
+          if (after > 0) {
+            cutFrom = after;
+            cutIndent = sp;
+          }
         }
       }
       // Lines are short: a byte loop beats Buffer#indexOf's call cost here.
@@ -568,6 +574,38 @@ const METADATA_KEY = Buffer.from('"metadata": {');
 const MANAGED_FIELDS_KEY = Buffer.from('"managedFields": [');
 const DATA_KEY = Buffer.from('"data": {');
 const STRING_DATA_KEY = Buffer.from('"stringData": {');
+
+/**
+ * Pod-spec and container fields no analysis reads (scheduling, probes, resources, ports, commands), cut out of
+ * the built-in workload kinds before parsing: about a third of a kubectl-printed Pod once `status` is gone.
+ * Only these kinds (the template paths of custom resources may pass through keys of any name), only blocks
+ * (`"key": {` or `"key": [` ending the line), never under `metadata`.
+ */
+const UNREAD_BLOCK_KEYS: readonly Buffer[] = [
+  'affinity', 'args', 'command', 'dnsConfig', 'hostAliases', 'lifecycle', 'livenessProbe', 'nodeSelector', 'ports',
+  'readinessGates', 'readinessProbe', 'resizePolicy', 'resources', 'securityContext', 'startupProbe', 'tolerations',
+  'topologySpreadConstraints',
+].map((k) => Buffer.from(`"${k}": `));
+const UNREAD_BY_FIRST_CHAR = new Map<number, Buffer[]>();
+for (const k of UNREAD_BLOCK_KEYS) {
+  const list = UNREAD_BY_FIRST_CHAR.get(k[1]!) ?? [];
+  list.push(k);
+  UNREAD_BY_FIRST_CHAR.set(k[1]!, list);
+}
+const BUILTIN_WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController']);
+
+/** For a line starting at `s` with `"<unread key>": {` or `[` and nothing after it: the index after the bracket; else -1. */
+function unreadBlockAt(chunk: Buffer, s: number): number {
+  const candidates = UNREAD_BY_FIRST_CHAR.get(chunk[s + 1]!);
+  if (candidates === undefined) return -1;
+  for (const key of candidates) {
+    if (!startsWith(chunk, s, key)) continue;
+    const b = s + key.length;
+    const c = chunk[b];
+    return (c === LBRACE || c === LBRACKET) && chunk[b + 1] === NEWLINE ? b + 1 : -1;
+  }
+  return -1;
+}
 
 function startsWith(chunk: Buffer, at: number, key: Buffer): boolean {
   if (at + key.length > chunk.length) return false;

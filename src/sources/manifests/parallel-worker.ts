@@ -53,7 +53,7 @@ class PostingSink implements InventorySink {
 }
 
 function readRange(t: Extract<ReaderTask, { mode: 'range' }>, sink: PostingSink): ReaderMessage {
-  const reader = new JsonFileReader(t.shown, sink, t.maxJsonObjectBytes, false, true, true);
+  const reader = new JsonFileReader(t.shown, sink, t.maxJsonObjectBytes, { rangeMode: true, reusedChunks: true });
   const fd = openSync(t.abs, 'r');
   let itemsInRange = 0;
   const buffer = Buffer.allocUnsafe(t.chunkBytes);

@@ -1,0 +1,60 @@
+// The indentation fast path cuts subtrees no analysis reads (status, managedFields, Secret data, and pod-spec /
+// container blocks such as probes, resources and tolerations of the built-in workload kinds) before parsing.
+// Whatever it cuts, the inventory must be the one a full parse gives.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InventoryBuilder } from '../../../src/inventory/build.ts';
+import { JsonFileReader } from '../../../src/sources/manifests/json-read.ts';
+import { JsonSplitter, type ItemLayout } from '../../../src/sources/manifests/json-split.ts';
+import { TIERS, writeDump } from '../../../bench/gen.ts';
+import type { Inventory } from '../../../src/inventory/types.ts';
+
+let text = '';
+writeDump({ ...TIERS.T0!, seed: '11' }, (c) => (text += c));
+const bytes = Buffer.from(text);
+
+function inventory(elide: boolean): Inventory {
+  const b = new InventoryBuilder({ origin: 'manifests' });
+  const r = new JsonFileReader('dump.json', b, 64 << 20, { elide });
+  for (let i = 0; i < bytes.length; i += 1 << 16) r.push(bytes.subarray(i, i + (1 << 16)), () => r.line);
+  r.end();
+  return b.finish();
+}
+
+function plain(inv: Inventory): unknown {
+  return JSON.parse(JSON.stringify(inv, (_k, v) => (v instanceof Map ? [...v.entries()] : v instanceof Set ? [...v] : v)));
+}
+
+test('the inventory from elided items equals the one from fully parsed items (T0 dump, kubectl format)', () => {
+  const cut = inventory(true);
+  const full = inventory(false);
+  assert.ok(cut.workloads.length > 40 && cut.problems.length === 0);
+  assert.deepEqual(plain(cut), plain(full));
+});
+
+test('pod-spec blocks are really cut for built-in kinds, and only for them', () => {
+  const seen: { kind: string | undefined; text: string; layout: ItemLayout | undefined }[] = [];
+  const sp = new JsonSplitter(
+    {
+      document() {},
+      error(m) {
+        throw new Error(m);
+      },
+      item(pieces, _size, _line, _d, _i, kind, _list, layout) {
+        seen.push({ kind, text: Buffer.concat(pieces).toString('utf8'), layout });
+      },
+    },
+    { maxObjectBytes: 1 << 26 },
+  );
+  const custom = { apiVersion: 'example.com/v1', kind: 'Widget', spec: { resources: { template: { spec: { serviceAccountName: 'keep-me' } } } } };
+  const list = JSON.stringify({ apiVersion: 'v1', items: [JSON.parse(text).items.find((i: { kind: string }) => i.kind === 'Pod'), custom], kind: 'List' }, null, 4);
+  sp.push(Buffer.from(list));
+  sp.end();
+  const pod = JSON.parse(seen[0]!.text);
+  assert.equal(seen[0]!.kind, 'Pod');
+  assert.ok(seen[0]!.layout?.elided);
+  assert.deepEqual(pod.spec.tolerations, [], 'tolerations cut');
+  assert.deepEqual(pod.spec.containers[0].resources, {}, 'container resources cut');
+  assert.ok(pod.spec.containers[0].volumeMounts.length > 0, 'volume mounts kept');
+  assert.deepEqual(JSON.parse(seen[1]!.text), custom, 'a custom kind keeps every key, whatever its name');
+});

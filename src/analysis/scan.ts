@@ -147,12 +147,20 @@ export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}
   if (typeof kubernetesVersion === 'string') result.rbac = { builtinPolicyVersion: kubernetesVersion };
   if (evidence !== undefined) result.evidence = evidence;
   // Kept out of JSON (non-enumerable): reports such as jq-audit need the inventory, not a copy of it.
-  Object.defineProperty(result, 'inventory', { value: inv, enumerable: false });
+  Object.defineProperty(result, 'inventory', { value: inv, enumerable: false, configurable: true });
   return result;
 }
 
 /** The inventory a ScanResult was computed from (not serialised). */
 export const inventoryOf = (r: ScanResult): Inventory | undefined => (r as { inventory?: Inventory }).inventory;
+
+/**
+ * Lets the inventory go once nothing will read it again (only jq-audit does): at 150,000 pods it is ~200 MB
+ * the report no longer needs, and the memory a streamed report churns through can reuse it.
+ */
+export function releaseInventory(r: ScanResult): void {
+  Object.defineProperty(r, 'inventory', { value: undefined, enumerable: false, configurable: true });
+}
 
 export interface ScanOptions extends AnalyzeOptions {
   /** Manifest paths (`-` = stdin). None → live cluster. */

@@ -140,9 +140,9 @@ export function machine(): Record<string, string> {
 
 // ---------------------------------------------------------------- contenders
 
-function scan(label: string, input: string, paths: string[], env: NodeJS.ProcessEnv = process.env): Measurement {
+function scan(label: string, input: string, paths: string[], extra: string[] = []): Measurement {
   // Exit 1 = findings (a normal outcome of an audit); anything else is a failure.
-  return measure(label, input, NODE, [join(ROOT, 'bin', 'kube-sa-audit.js'), 'scan', ...paths.flatMap((p) => ['-f', p]), '-o', 'json'], { okExit: [0, 1], env });
+  return measure(label, input, NODE, [join(ROOT, 'bin', 'kube-sa-audit.js'), 'scan', ...paths.flatMap((p) => ['-f', p]), '-o', 'json', ...extra], { okExit: [0, 1] });
 }
 
 function jq(input: string, file: string): Measurement {
@@ -282,6 +282,8 @@ async function main(argv: string[]): Promise<void> {
     const input = `${tier} (${counts.counts.pods.toLocaleString('en')} pods, ${counts.counts.items.toLocaleString('en')} items, ${(counts.counts.bytes / 1e6).toFixed(0)} MB)`;
     process.stderr.write(`${input}\n`);
     add(`${tier}/scan`, scan('kube-sa-audit scan -o json', input, [file]));
+    // Reader threads are off by default; measured here so the choice stays checked on each machine.
+    if (!skip.has('threads') && tier !== 'T0' && Number(info.nproc ?? 1) >= 2) add(`${tier}/scan-threads`, scan('kube-sa-audit scan -o json --read-threads 2', input, [file], ['--read-threads', '2']));
     if (!skip.has('jq')) add(`${tier}/jq`, jq(input, file));
     if (!skip.has('parse')) add(`${tier}/parse`, bareParse(input, file));
     if (!skip.has('phases')) {
@@ -301,6 +303,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`${input}\n`);
     add('M1/scan-dir', scan('kube-sa-audit scan -o json (directory)', input, [m.dir]));
     add('M1/scan-file', scan('kube-sa-audit scan -o json (one multi-doc file)', input, [m.concatenated]));
+    if (!skip.has('threads') && Number(info.nproc ?? 1) >= 2) add('M1/scan-dir-threads', scan('kube-sa-audit scan -o json --read-threads 2 (directory)', input, [m.dir], ['--read-threads', '2']));
     if (!skip.has('peers')) {
       const tmp = join(ROOT, 'bench', 'out');
       for (const p of PEER_LIST) {

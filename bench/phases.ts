@@ -39,7 +39,7 @@ async function main(file: string): Promise<void> {
   const phases: Record<string, number> = {};
   const mem: Record<string, number> = {};
   const t0 = performance.now();
-  const builder = new InventoryBuilder({ origin: 'manifests' });
+  const builder = new InventoryBuilder({ origin: 'manifests', keepPodRecords: false }); // as the CLI for -o json
   await readManifests([file], builder);
   const t1 = performance.now();
   const inv = builder.finish();
@@ -73,11 +73,15 @@ async function main(file: string): Promise<void> {
   phases.rbacMs = performance.now() - t4;
   if (result !== undefined) {
     try {
-      const { renderJson } = await import('../src/report/json.ts') as { renderJson: (r: unknown) => string };
+      // The CLI's streamed writer, into a byte counter (the one-string renderJson held the whole report).
+      const { writeJson } = await import('../src/report/json.ts');
+      const { Writable } = await import('node:stream');
+      let bytes = 0;
+      const sinkOut = new Writable({ write(chunk: Buffer | string, _enc, cb) { bytes += Buffer.byteLength(chunk); cb(); } });
       const t5 = performance.now();
-      const text = renderJson(result);
+      await writeJson(result as Parameters<typeof writeJson>[0], sinkOut);
       phases.renderJsonMs = performance.now() - t5;
-      mem.jsonOutputMB = Buffer.byteLength(text) / 1e6;
+      mem.jsonOutputMB = bytes / 1e6;
       mem.rssAfterRenderMB = process.memoryUsage().rss / 2 ** 20;
     } catch { /* no JSON renderer yet */ }
   }

@@ -5,7 +5,7 @@
 // Pod creation from it. Custom resources are matched by API group (any version) and kind, so a CRD version bump
 // does not silently drop a workload. Users extend or override the table with `--pod-templates FILE`.
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { EXIT, UserError } from '../cli/exit-codes.ts';
 
 /**
@@ -132,6 +132,8 @@ export function loadPodTemplateTable(file: string | undefined): PodTemplateTable
   }
   let doc: unknown;
   try {
+    // Loaded only for a --pod-templates file (the common scan has none).
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     doc = parse(text, { maxAliasCount: 100 });
   } catch (err) {
     throw new UserError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`, EXIT.USAGE);

@@ -7,7 +7,8 @@ import { SEVERITIES, severityRank, type ScanResult, type Severity } from '../../
 import { FORMATS, isFormat, writeReport } from '../../report/index.ts';
 import type { ClusterOptions } from '../../sources/cluster/index.ts';
 import { CLUSTER_FLAGS, CLUSTER_FLAGS_HELP, clusterOptionsFromFlags } from '../../sources/cluster/flags.ts';
-import { parseWindowDays, writeLeastPrivilegeFiles, type EvidenceSection } from '../../evidence/index.ts';
+import { parseWindowDays } from '../../evidence/duration.ts';
+import type { EvidenceSection } from '../../evidence/index.ts';
 import { resolve } from 'node:path';
 
 export function help(invokedAs: string): string {
@@ -143,6 +144,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   if (parsed.leastPrivilegeOut !== undefined) {
     const section = result.evidence as EvidenceSection | undefined;
+    const { writeLeastPrivilegeFiles } = await import('../../evidence/index.ts');
     const written = await writeLeastPrivilegeFiles(resolve(io.cwd, parsed.leastPrivilegeOut), section?.leastPrivilege ?? []);
     if (!parsed.quiet) io.stderr.write(`wrote ${written.length} least-privilege role file(s) to ${parsed.leastPrivilegeOut}\n`);
   }

@@ -29,53 +29,98 @@ function syncFd(out: Writable): number | undefined {
   }
 }
 
-/** Writes `renderJson(result)` byte for byte, streaming top-level arrays element by element. */
-export async function writeJson(result: ScanResult, out: Writable): Promise<void> {
-  let buf = '';
-  // To a file or device: encode every chunk into one reused buffer (a fresh buffer per chunk costs a page
-  // fault per 4 KiB: ~0.5 s per 400 MB of report on a virtual machine).
-  const fd = syncFd(out);
-  const bytes = fd === undefined ? undefined : Buffer.allocUnsafe(3 * CHUNK + 64 * 1024);
-  const flush = async (force: boolean): Promise<void> => {
-    if (!force && buf.length < CHUNK) return;
-    if (!buf) return;
-    if (fd !== undefined && bytes !== undefined && buf.length * 3 <= bytes.length) {
-      const n = bytes.write(buf, 0);
-      buf = '';
-      for (let off = 0; off < n; ) off += writeSync(fd, bytes, off, n - off);
+/** Where the report's text goes: straight into one reused buffer for a file or device, else a stream. */
+class JsonOut {
+  private readonly out: Writable;
+  private readonly fd: number | undefined;
+  private readonly bytes: Buffer | undefined;
+  private used = 0;
+  private text = '';
+
+  constructor(out: Writable) {
+    this.out = out;
+    // To a file or device: encode each piece into one reused buffer (a fresh buffer per chunk costs a page
+    // fault per 4 KiB, ~0.5 s per 400 MB of report on a virtual machine; one concatenated string per chunk
+    // costs flattening it first). Measured on 24 MB of workloads: 240 → 85 ms with the element trick below.
+    this.fd = syncFd(out);
+    this.bytes = this.fd === undefined ? undefined : Buffer.allocUnsafe(3 * CHUNK);
+  }
+
+  async put(s: string): Promise<void> {
+    if (this.bytes !== undefined) {
+      if (this.used + 3 * s.length > this.bytes.length) {
+        this.drainBytes();
+        if (3 * s.length > this.bytes.length) {
+          this.writeAll(Buffer.from(s, 'utf8'));
+          return;
+        }
+      }
+      this.used += this.bytes.write(s, this.used);
       return;
     }
-    const ok = out.write(buf);
-    buf = '';
+    this.text += s;
+    if (this.text.length >= CHUNK) await this.drainText();
+  }
+
+  async end(): Promise<void> {
+    if (this.bytes !== undefined) this.drainBytes();
+    else await this.drainText();
+  }
+
+  private writeAll(b: Buffer): void {
+    for (let off = 0; off < b.length; ) off += writeSync(this.fd!, b, off, b.length - off);
+  }
+
+  private drainBytes(): void {
+    if (this.used > 0) this.writeAll(this.bytes!.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private async drainText(): Promise<void> {
+    if (!this.text) return;
+    const out = this.out;
+    const ok = out.write(this.text);
+    this.text = '';
     if (!ok) await new Promise<void>((resolve, reject) => {
       const onDrain = () => { out.off('error', onError); resolve(); };
       const onError = (e: Error) => { out.off('drain', onDrain); reject(e); };
       out.once('drain', onDrain);
       out.once('error', onError);
     });
-  };
+  }
+}
+
+/** `JSON.stringify({a: {b: v}}, null, 2)` less its wrapper is v's text as an element of a top-level array. */
+const WRAP_HEAD = '{\n  "a": {\n    "b": '.length;
+const WRAP_TAIL = '\n  }\n}'.length;
+
+/** An array element at depth 2 of `JSON.stringify(x, null, 2)`: undefined, functions and symbols become null. */
+function arrayElement(v: unknown): string {
+  if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return 'null';
+  // Stringified two levels down, its lines carry the 4 spaces of indentation it has in the report: no
+  // replaceAll over the whole element afterwards.
+  const w = JSON.stringify({ a: { b: v } }, null, 2);
+  return w.slice(WRAP_HEAD, w.length - WRAP_TAIL);
+}
+
+/** Writes `renderJson(result)` byte for byte, streaming top-level arrays element by element. */
+export async function writeJson(result: ScanResult, out: Writable): Promise<void> {
+  const w = new JsonOut(out);
   // Same key order and omissions as JSON.stringify: own enumerable keys, undefined/function values dropped.
   const entries = Object.entries(result).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
-  buf += '{';
+  await w.put('{');
   for (let i = 0; i < entries.length; i++) {
     const [key, value] = entries[i]!;
-    buf += `${i ? ',' : ''}\n  ${JSON.stringify(key)}: `;
+    await w.put(`${i ? ',' : ''}\n  ${JSON.stringify(key)}: `);
     const plain = value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value;
     if (Array.isArray(plain) && plain.length > 0) {
-      buf += '[';
-      for (let j = 0; j < plain.length; j++) {
-        // An element at depth 2 of `JSON.stringify(x, null, 2)` is its own stringify, indented by 4 spaces;
-        // undefined and functions become null inside arrays, as JSON.stringify does.
-        const el = JSON.stringify(plain[j], null, 2) ?? 'null';
-        buf += `${j ? ',' : ''}\n    ${el.replaceAll('\n', '\n    ')}`;
-        await flush(false);
-      }
-      buf += '\n  ]';
+      await w.put('[');
+      for (let j = 0; j < plain.length; j++) await w.put((j ? ',\n    ' : '\n    ') + arrayElement(plain[j]));
+      await w.put('\n  ]');
     } else {
-      buf += (JSON.stringify(plain, null, 2) ?? 'null').replaceAll('\n', '\n  ');
+      await w.put((JSON.stringify(plain, null, 2) ?? 'null').replaceAll('\n', '\n  '));
     }
-    await flush(false);
   }
-  buf += entries.length ? '\n}\n' : '}\n';
-  await flush(true);
+  await w.put(entries.length ? '\n}\n' : '}\n');
+  await w.end();
 }

@@ -58,3 +58,28 @@ test('large reports are written in several bounded chunks, not one string', asyn
   assert.equal(text, renderJson(r));
   assert.ok(writes > 1, `expected several writes for ${text.length} characters, got ${writes}`);
 });
+
+test('to a file descriptor (a file or /dev/null behind stdout): the same bytes, written synchronously, also for elements over the buffer size', async () => {
+  const { mkdtempSync, openSync, closeSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'ksa-json-fd-'));
+  try {
+    const result = await scan({ paths: [join(ROOT, 'examples')] }, io());
+    // One element of ~5 MB (beyond the 3 MiB reused buffer), non-ASCII included, between ordinary ones.
+    const huge = { rule: 'r', severity: 'low', resource: { kind: 'Pod', name: 'big' }, message: '→ é '.repeat(1_300_000) };
+    const withHuge = { ...result, findings: [...result.findings, huge, ...result.findings] } as unknown as ScanResult;
+    for (const r of [result, withHuge]) {
+      const file = join(dir, 'out.json');
+      const fd = openSync(file, 'w');
+      let streamWrites = 0;
+      // What process.stdout is for a file: a stream with the descriptor (SyncWriteStream).
+      const out = Object.assign(new Writable({ write(_c, _e, cb) { streamWrites++; cb(); } }), { fd });
+      await writeJson(r, out);
+      closeSync(fd);
+      assert.equal(streamWrites, 0, 'written through the descriptor, not the stream');
+      assert.equal(readFileSync(file, 'utf8'), renderJson(r));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

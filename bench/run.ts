@@ -4,7 +4,7 @@
 // stdout to /dev/null, one after the other (never concurrently: the machine has 2 cores). Never part of
 // `npm test`: timings depend on the machine and on what else runs.
 //
-//   npm run bench -- [--data DIR] [--tiers T2,T4] [--skip jq,parse,peers,phases,manifests] [--json FILE] [--md FILE]
+//   npm run bench -- [--data DIR] [--tiers T2,T4] [--skip jq,parse,peers,phases,manifests,threads] [--repeat N] [--json FILE] [--md FILE]
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, totalmem } from 'node:os';
@@ -32,6 +32,8 @@ export interface Measurement {
   note?: string;
   /** Last 4 KB of the contender's stderr (not printed; used to classify failures). */
   stderrTail?: string;
+  /** With --repeat: every run's wall time (the other figures are medians). */
+  runsWallS?: number[];
 }
 
 function load1(): number | undefined {
@@ -197,7 +199,8 @@ const fmt = (x: number | null | undefined, d = 1) => x === null || x === undefin
 function table(rows: Measurement[]): string {
   const out = ['| Input | Contender | Wall s | CPU s (user+sys) | Peak RSS MB | Load (1 min) at start | Note |', '|---|---|---:|---:|---:|---:|---|'];
   for (const r of rows) {
-    out.push(`| ${r.input} | ${r.label} | ${fmt(r.wallS, 2)} | ${r.userS === null ? '–' : fmt((r.userS ?? 0) + (r.sysS ?? 0), 2)} | ${fmt(r.rssMB, 0)} | ${fmt(r.load1, 1)} | ${r.note ?? ''} |`);
+    const runs = r.runsWallS && r.runsWallS.length > 1 ? `median of ${r.runsWallS.map((w) => w.toFixed(2)).join(', ')} s` : '';
+    out.push(`| ${r.input} | ${r.label} | ${fmt(r.wallS, 2)} | ${r.userS === null ? '–' : fmt((r.userS ?? 0) + (r.sysS ?? 0), 2)} | ${fmt(r.rssMB, 0)} | ${fmt(r.load1, 1)} | ${[runs, r.note ?? ''].filter(Boolean).join('; ')} |`);
   }
   return out.join('\n');
 }
@@ -248,6 +251,30 @@ function targetTable(ts: Target[]): string {
   return out.join('\n');
 }
 
+// ---------------------------------------------------------------- repeats
+
+const median = (xs: number[]): number => {
+  const a = [...xs].sort((x, y) => x - y);
+  const mid = a.length >> 1;
+  return a.length % 2 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
+};
+
+/** Runs each contender `repeat` times, round-robin, and adds one row per contender: medians, every wall time in `runsWallS`. */
+function interleaved(runs: [string, () => Measurement][], repeat: number, add: (key: string, m: Measurement) => void): void {
+  const got = new Map<string, Measurement[]>(runs.map(([k]) => [k, []]));
+  for (let r = 0; r < repeat; r++) for (const [key, run] of runs) got.get(key)!.push(run());
+  for (const [key] of runs) {
+    const ms = got.get(key)!;
+    const ok = ms.filter((m) => m.wallS !== null);
+    if (repeat === 1 || ok.length === 0) {
+      add(key, ms[ms.length - 1]!);
+      continue;
+    }
+    const med = (f: (m: Measurement) => number | null): number => median(ok.map((m) => f(m) ?? 0));
+    add(key, { ...ok[0]!, wallS: med((m) => m.wallS), userS: med((m) => m.userS), sysS: med((m) => m.sysS), rssMB: med((m) => m.rssMB), runsWallS: ok.map((m) => m.wallS!), ...(ok.length < ms.length ? { note: `${ms.length - ok.length} of ${ms.length} runs failed` } : {}) });
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(argv: string[]): Promise<void> {
@@ -257,7 +284,11 @@ async function main(argv: string[]): Promise<void> {
     skip: { type: 'string', default: '' },
     json: { type: 'string' },
     md: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
   } });
+  // --repeat N: every contender of an input N times, interleaved (A B C A B C …), the median reported: one run
+  // on a shared machine moves by ±25 %.
+  const repeat = Math.max(1, Number(values.repeat) || 1);
   const data = resolve(values.data!);
   const skip = new Set(values.skip!.split(',').filter(Boolean));
   const tiers = values.tiers!.split(',').map((t) => t.trim().toUpperCase()).filter(Boolean);
@@ -281,11 +312,12 @@ async function main(argv: string[]): Promise<void> {
     const counts = JSON.parse(readFileSync(join(dirname(file), 'counts.json'), 'utf8')) as { counts: { pods: number; items: number; bytes: number } };
     const input = `${tier} (${counts.counts.pods.toLocaleString('en')} pods, ${counts.counts.items.toLocaleString('en')} items, ${(counts.counts.bytes / 1e6).toFixed(0)} MB)`;
     process.stderr.write(`${input}\n`);
-    add(`${tier}/scan`, scan('kube-sa-audit scan -o json', input, [file]));
+    const runs: [string, () => Measurement][] = [[`${tier}/scan`, () => scan('kube-sa-audit scan -o json', input, [file])]];
     // Reader threads are off by default; measured here so the choice stays checked on each machine.
-    if (!skip.has('threads') && tier !== 'T0' && Number(info.nproc ?? 1) >= 2) add(`${tier}/scan-threads`, scan('kube-sa-audit scan -o json --read-threads 2', input, [file], ['--read-threads', '2']));
-    if (!skip.has('jq')) add(`${tier}/jq`, jq(input, file));
-    if (!skip.has('parse')) add(`${tier}/parse`, bareParse(input, file));
+    if (!skip.has('threads') && tier !== 'T0' && Number(info.nproc ?? 1) >= 2) runs.push([`${tier}/scan-threads`, () => scan('kube-sa-audit scan -o json --read-threads 2', input, [file], ['--read-threads', '2'])]);
+    if (!skip.has('jq')) runs.push([`${tier}/jq`, () => jq(input, file)]);
+    if (!skip.has('parse')) runs.push([`${tier}/parse`, () => bareParse(input, file)]);
+    interleaved(runs, repeat, add);
     if (!skip.has('phases')) {
       const p = phases(input, file);
       if (p.phases) {
@@ -301,9 +333,11 @@ async function main(argv: string[]): Promise<void> {
     const m = ensureManifests(data);
     const input = `M1 (${m.docs.toLocaleString('en')} YAML manifests)`;
     process.stderr.write(`${input}\n`);
-    add('M1/scan-dir', scan('kube-sa-audit scan -o json (directory)', input, [m.dir]));
-    add('M1/scan-file', scan('kube-sa-audit scan -o json (one multi-doc file)', input, [m.concatenated]));
-    if (!skip.has('threads') && Number(info.nproc ?? 1) >= 2) add('M1/scan-dir-threads', scan('kube-sa-audit scan -o json --read-threads 2 (directory)', input, [m.dir], ['--read-threads', '2']));
+    const runs: [string, () => Measurement][] = [
+      ['M1/scan-dir', () => scan('kube-sa-audit scan -o json (directory)', input, [m.dir])],
+      ['M1/scan-file', () => scan('kube-sa-audit scan -o json (one multi-doc file)', input, [m.concatenated])],
+    ];
+    if (!skip.has('threads') && Number(info.nproc ?? 1) >= 2) runs.push(['M1/scan-dir-threads', () => scan('kube-sa-audit scan -o json --read-threads 2 (directory)', input, [m.dir], ['--read-threads', '2'])]);
     if (!skip.has('peers')) {
       const tmp = join(ROOT, 'bench', 'out');
       for (const p of PEER_LIST) {
@@ -313,9 +347,10 @@ async function main(argv: string[]): Promise<void> {
           continue;
         }
         p.setup?.(tmp);
-        add(`M1/peer:${p.name}`, measure(p.name, input, bin, p.args(m.dir, m.concatenated, tmp), { okExit: p.okExit }));
+        runs.push([`M1/peer:${p.name}`, () => measure(p.name, input, bin, p.args(m.dir, m.concatenated, tmp), { okExit: p.okExit })]);
       }
     }
+    interleaved(runs, repeat, add);
   }
 
   const ts = targets(byKey, phaseT4);

@@ -88,6 +88,9 @@ describe('pods folded into the top owner of the same input', () => {
       ].map((o) => sourced(o)),
     );
     assert.deepEqual(inv.workloads.map((w) => `${w.namespace}/${w.kind}/${w.name}:${w.pods.count}`), ['ns/CronJob/cj:1', 'other/Pod/elsewhere:1']);
+    // A Pod nobody in the input owns reports itself (made at finish: Pods carry no list of their own before).
+    assert.deepEqual(inv.workloads[1]!.pods, { count: 1, names: ['elsewhere'], uids: [] });
+    assert.deepEqual(inv.workloads[0]!.pods.names, ['cj-1-x']);
     assert.deepEqual(inv.workloads[1]!.ownerReferences?.map((r) => r.name), ['cj-1'], 'an owner absent from the input stays declared');
   });
 });

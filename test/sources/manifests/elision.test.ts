@@ -47,7 +47,9 @@ test('pod-spec blocks are really cut for built-in kinds, and only for them', () 
     { maxObjectBytes: 1 << 26 },
   );
   const custom = { apiVersion: 'example.com/v1', kind: 'Widget', spec: { resources: { template: { spec: { serviceAccountName: 'keep-me' } } } } };
-  const list = JSON.stringify({ apiVersion: 'v1', items: [JSON.parse(text).items.find((i: { kind: string }) => i.kind === 'Pod'), custom], kind: 'List' }, null, 4);
+  // A custom resource that shares a built-in kind's name is not cut either: only the group tells them apart.
+  const namesake = { apiVersion: 'example.com/v1', kind: 'Job', spec: { resources: { template: { spec: { serviceAccountName: 'keep-me-too' } } } } };
+  const list = JSON.stringify({ apiVersion: 'v1', items: [JSON.parse(text).items.find((i: { kind: string }) => i.kind === 'Pod'), custom, namesake], kind: 'List' }, null, 4);
   sp.push(Buffer.from(list));
   sp.end();
   const pod = JSON.parse(seen[0]!.text);
@@ -57,4 +59,5 @@ test('pod-spec blocks are really cut for built-in kinds, and only for them', () 
   assert.deepEqual(pod.spec.containers[0].resources, {}, 'container resources cut');
   assert.ok(pod.spec.containers[0].volumeMounts.length > 0, 'volume mounts kept');
   assert.deepEqual(JSON.parse(seen[1]!.text), custom, 'a custom kind keeps every key, whatever its name');
+  assert.deepEqual(JSON.parse(seen[2]!.text), namesake, 'a custom Job keeps every key');
 });

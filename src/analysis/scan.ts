@@ -2,7 +2,7 @@
 // Everything after the inventory is pure and identical for manifests and live clusters.
 import type { Readable } from 'node:stream';
 import type { Inventory, Workload } from '../inventory/types.ts';
-import type { Finding, ScanResult, ScanSummary, ServiceAccountReport, Severity, WorkloadReport } from './types.ts';
+import type { Finding, ScanResult, ScanSummary, Severity, WorkloadReport } from './types.ts';
 import { SEVERITIES, severityRank } from './types.ts';
 import { InventoryBuilder } from '../inventory/build.ts';
 import { loadPodTemplateTable, type PodTemplateTable } from '../inventory/pod-templates.ts';
@@ -135,7 +135,7 @@ export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}
     tool: { name: 'kube-sa-audit', version: VERSION },
     origin: inv.origin,
     workloads: reports,
-    ...(rbac ? { serviceAccounts: (rbac as { serviceAccounts: ServiceAccountReport[] }).serviceAccounts } : {}),
+    serviceAccounts: rbac.serviceAccounts,
     findings,
     summary: summarise(reports, findings),
     inputs: {
@@ -148,8 +148,7 @@ export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}
   };
   t?.mark('rules');
   if (inv.serverVersion) result.serverVersion = inv.serverVersion;
-  const kubernetesVersion = (rbac as { kubernetesVersion?: unknown } | undefined)?.kubernetesVersion;
-  if (typeof kubernetesVersion === 'string') result.rbac = { builtinPolicyVersion: kubernetesVersion };
+  result.rbac = { builtinPolicyVersion: rbac.kubernetesVersion };
   if (evidence !== undefined) result.evidence = evidence;
   // Kept out of JSON (non-enumerable): reports such as jq-audit need the inventory, not a copy of it.
   Object.defineProperty(result, 'inventory', { value: inv, enumerable: false, configurable: true });

@@ -45,12 +45,8 @@ export function relocatePart(part: InventoryPart, file: string, lineDelta: numbe
     if (loc.file !== file || seen.has(loc)) return;
     seen.add(loc);
     if (loc.line > 0) loc.line += lineDelta;
-    if (itemDelta !== 0 && loc.document === 0 && loc.itemPath !== undefined && loc.itemPath.startsWith('items/')) {
-      const rest = loc.itemPath.slice(6);
-      const slash = rest.indexOf('/');
-      const index = Number(slash < 0 ? rest : rest.slice(0, slash));
-      if (Number.isInteger(index)) loc.itemPath = `items/${index + itemDelta}${slash < 0 ? '' : rest.slice(slash)}`;
-    }
+    // List items are located as `items/<index>` (json-read.ts).
+    if (itemDelta !== 0 && loc.document === 0 && loc.itemPath?.startsWith('items/')) loc.itemPath = `items/${Number(loc.itemPath.slice(6)) + itemDelta}`;
   };
   for (const w of part.workloads) {
     move(w.location);

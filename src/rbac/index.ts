@@ -197,14 +197,13 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     return result;
   };
 
-  const reported = new Map<string, ServiceAccountReport>();
+  const reported = new Map<ServiceAccountPermissions, ServiceAccountReport>();
   for (const report of reports) {
     const p = permissionsOf(report.namespace, report.serviceAccount);
     // Each ServiceAccount's permissions are reported once (ScanResult.serviceAccounts): at 150,000 pods,
     // repeating them in every workload was 60 % of a 440 MB report. Workloads keep a reference in memory.
     Object.defineProperty(report, 'permissions', { value: p.summary, enumerable: false, writable: true, configurable: true });
-    const saKey = `${report.namespace}/${report.serviceAccount}`;
-    if (!reported.has(saKey)) reported.set(saKey, { namespace: report.namespace, name: report.serviceAccount, permissions: p.summary });
+    if (!reported.has(p)) reported.set(p, { namespace: report.namespace, name: report.serviceAccount, permissions: p.summary });
     if (report.token.mounted === false) {
       // Semantics: "needed" asks whether the workload would lose API access without a token. A workload that
       // already runs without one needs none, whatever its service account may do.

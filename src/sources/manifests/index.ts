@@ -37,10 +37,7 @@ export interface ManifestReadOptions {
   onYamlDocumentValue?: (value: unknown, line: number, spellings?: Map<string, string>) => void;
   /** Test hook: never use the fast YAML reader. */
   noFastYaml?: boolean;
-  /**
-   * Reader threads for large inputs (see parallel.ts): 0 or 1 reads in this thread only; default: one per
-   * available core, at most 4, when there are at least 2.
-   */
+  /** Reader threads for large inputs (see parallel.ts `readerThreads`): default 1, i.e. this thread only. */
   workers?: number;
   /** A JSON file at least this big is read by several threads when it has kubectl's layout (default 48 MiB). */
   parallelMinBytes?: number;
@@ -160,11 +157,14 @@ async function walkDirectory(shown: string, abs: string, out: WalkEntry[], visit
 
 /** Files up to this size are read in one synchronous call (10,000 small manifests: no stream per file). */
 const SMALL_FILE_BYTES = 1024 * 1024;
+/** Enough of a large file to find its first non-blank byte (JSON or YAML). */
+const SNIFF_BYTES = 64 * 1024;
 
 /** Reads one file (any size, JSON or YAML) into the sink; never throws. */
 export async function readManifestFile(shown: string, abs: string, sink: InventorySink, opts: ManifestReadOptions, state: YamlReadState): Promise<void> {
   const chunkBytes = opts.chunkBytes ?? 1024 * 1024;
   let small: Buffer | undefined;
+  let regular = false;
   let fd: number;
   try {
     fd = openSync(abs, 'r');
@@ -174,6 +174,7 @@ export async function readManifestFile(shown: string, abs: string, sink: Invento
   }
   try {
     const st = fstatSync(fd);
+    regular = st.isFile();
     // Pipes and process substitution (`-f <(helm template …)`) report size 0: those are streamed
     // from the same descriptor (opening a FIFO twice would wait for a second writer).
     if (st.isFile() && st.size <= SMALL_FILE_BYTES && st.size <= chunkBytes) {
@@ -193,23 +194,23 @@ export async function readManifestFile(shown: string, abs: string, sink: Invento
     return;
   }
   if (small) await readWhole(shown, small, sink, opts, state);
-  else if (!readLargeJsonFile(shown, fd, sink, opts, chunkBytes)) await readInput(shown, createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: true }), sink, opts, state);
+  else if (!regular || !readLargeJsonFile(shown, fd, sink, opts, chunkBytes)) await readInput(shown, createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: true }), sink, opts, state);
 }
 
 /**
  * A large regular JSON file, read synchronously through one reused buffer: fresh buffers for 2 GB of input cost
  * a page fault per 4 KiB (seconds of system time on virtual machines). Returns false, having consumed nothing
  * that matters (its reads are positional: the descriptor still stands at 0 for the caller to stream), when the
- * file is not JSON or not a regular file.
+ * file does not start as JSON.
  */
 function readLargeJsonFile(shown: string, fd: number, sink: InventorySink, opts: ManifestReadOptions, chunkBytes: number): boolean {
   let reader: JsonFileReader | undefined;
   try {
-    if (!fstatSync(fd).isFile()) return false;
     const buf = Buffer.allocUnsafe(chunkBytes);
     let pos = 0;
     for (;;) {
-      const n = readSync(fd, buf, 0, chunkBytes, pos);
+      // The first read only decides the format (a YAML file is then streamed from 0: keep that re-read small).
+      const n = readSync(fd, buf, 0, reader ? chunkBytes : Math.min(chunkBytes, SNIFF_BYTES), pos);
       if (n === 0) break;
       let chunk = buf.subarray(0, n);
       if (!reader) {

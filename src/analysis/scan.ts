@@ -176,13 +176,17 @@ export interface ScanOptions extends AnalyzeOptions {
   readThreads?: number;
   /** Keep every Pod's record for `--format jq-audit` (default true; see InventoryBuilderOptions). */
   keepPodRecords?: boolean;
+  /** Keep the names/uids of pods folded into owners (default: only when audit logs are given; evidence reads them). */
+  keepPodIdentities?: boolean;
 }
+
+const keepPodIdentities = (opts: ScanOptions): boolean => opts.keepPodIdentities ?? (opts.auditLogs?.length ?? 0) > 0;
 
 /** Reads the input (manifests, or the live cluster when no path is given) into an inventory. */
 export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inventory: Inventory; cluster?: ClusterReadResult }> {
   const table = typeof opts.podTemplates === 'object' ? opts.podTemplates : loadPodTemplateTable(opts.podTemplates);
   if (opts.paths && opts.paths.length > 0) {
-    const builder = new InventoryBuilder({ origin: 'manifests', podTemplates: table, keepPodRecords: opts.keepPodRecords ?? true });
+    const builder = new InventoryBuilder({ origin: 'manifests', podTemplates: table, keepPodRecords: opts.keepPodRecords ?? true, keepPodIdentities: keepPodIdentities(opts) });
     await readManifests(opts.paths, builder, { stdin: opts.stdin ?? io.stdin, cwd: io.cwd, ...(opts.readThreads !== undefined ? { workers: opts.readThreads } : {}) });
     opts.timings?.mark('read');
     const inventory = builder.finish();
@@ -190,7 +194,7 @@ export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inv
     applySnapshotFacts(inventory, opts.paths, io.cwd);
     return { inventory };
   }
-  const builder = new InventoryBuilder({ origin: 'cluster', podTemplates: table, keepPodRecords: opts.keepPodRecords ?? true });
+  const builder = new InventoryBuilder({ origin: 'cluster', podTemplates: table, keepPodRecords: opts.keepPodRecords ?? true, keepPodIdentities: keepPodIdentities(opts) });
   const { readCluster } = await import('../sources/cluster/index.ts');
   const cluster = await readCluster(opts.cluster ?? {}, builder, io);
   opts.timings?.mark('read');

@@ -52,6 +52,12 @@ export interface InventoryBuilderOptions {
    * so the CLI keeps them only when that format is asked for.
    */
   keepPodRecords?: boolean;
+  /**
+   * Keep the names and uids of the Pods folded into each workload (default true). Only audit-log evidence reads
+   * them (to attribute requests to pods); at 150,000 pods they are ~37 MB, so the CLI keeps them only when
+   * audit logs are given.
+   */
+  keepPodIdentities?: boolean;
 }
 
 export const SERVICE_ACCOUNT_TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';
@@ -543,12 +549,14 @@ export class InventoryBuilder implements PartSink {
 
   private readonly partMode: boolean;
   private readonly keepPodRecords: boolean;
+  private readonly keepPodIdentities: boolean;
   /** partMode: ServiceAccounts read since the last `takePart`, in input order. */
   private partServiceAccounts: PartServiceAccount[] = [];
 
   constructor(opts: InventoryBuilderOptions = {}) {
     this.partMode = opts.partMode ?? false;
     this.keepPodRecords = opts.keepPodRecords ?? true;
+    this.keepPodIdentities = opts.keepPodIdentities ?? true;
     this.origin = opts.origin ?? 'manifests';
     this.table = opts.podTemplates ?? new PodTemplateTable();
     this.completeServiceAccounts = opts.completeServiceAccounts ?? false;
@@ -1002,14 +1010,18 @@ export class InventoryBuilder implements PartSink {
     for (const w of all) {
       const top = topOf(w);
       if (!top) {
-        if (w.pods.count === 1 && w.pods.names.length === 0) w.pods = { count: 1, names: [w.name], uids: w.uid ? [w.uid] : [] };
+        // A Pod still holding its placeholder (or a reader thread's copy of it) reports itself. Owners are not
+        // asked: with keepPodIdentities off, one with a single folded pod also has a count of 1 and no names.
+        if (w.kind === 'Pod' && w.pods.count === 1 && w.pods.names.length === 0) w.pods = { count: 1, names: [w.name], uids: w.uid ? [w.uid] : [] };
         kept.push(w);
         continue;
       }
       if (w.kind === 'Pod') {
         top.pods.count += 1;
-        top.pods.names.push(w.name);
-        if (w.uid) top.pods.uids.push(w.uid);
+        if (this.keepPodIdentities) {
+          top.pods.names.push(w.name);
+          if (w.uid) top.pods.uids.push(w.uid);
+        }
         if (w.alreadyAdmitted) {
           top.admittedPods ??= { count: 0, withInjectedToken: 0 };
           top.admittedPods.count += 1;

@@ -175,7 +175,10 @@ export interface Workload {
   template: PodTemplate;
   /** Path from the object root to the template object, e.g. ['spec','jobTemplate','spec','template']; [] for a Pod. */
   templatePath: string[];
-  /** Pods of the input reported under this workload (for a Pod not owned by anything: 1 = itself). */
+  /**
+   * Pods of the input reported under this workload (for a Pod not owned by anything: 1 = itself). `names` and
+   * `uids` of folded pods stay empty when the builder does not keep them (InventoryBuilderOptions.keepPodIdentities).
+   */
   pods: { count: number; names: string[]; uids: string[] };
   /** Direct owner as declared, when it is not in the input (e.g. a Pod owned by an absent ReplicaSet). */
   ownerReferences?: OwnerReference[];

@@ -64,3 +64,35 @@ test('input problems and skipped documents are carried into the result', async (
   assert.equal(r.inputs.skipped, 1);
   assert.deepEqual(r.inputs.problems.map((p) => [p.file, p.line, p.level]), [['x.yaml', 9, 'error']]);
 });
+
+test('names and uids of folded pods are kept only when audit logs will read them; the pod is then matched by uid', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { readInventory } = await import('../../src/analysis/scan.ts');
+  const { eventLine, requestLines, sa, podExtra, at } = await import('../sources/audit-log/events.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'ksa-pod-ids-'));
+  try {
+    const dump = join(dir, 'dump.json');
+    const tpl = { metadata: { labels: { app: 'db' } }, spec: { serviceAccountName: 'db', containers: [{ name: 'c', image: 'i' }] } };
+    writeFileSync(dump, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db-0', namespace: 'team', uid: 'uid-db-0', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'uid-sts', controller: true }] }, spec: tpl.spec, status: { phase: 'Running' } },
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'team', uid: 'uid-sts' }, spec: { template: tpl } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'db', namespace: 'team' } },
+    ] }, null, 2));
+    const without = (await readInventory({ paths: [dump] }, io())).inventory.workloads;
+    assert.deepEqual(without.map((w) => [w.name, w.pods]), [['db', { count: 1, names: [], uids: [] }]], 'no audit logs: counted, not named');
+    const log = join(dir, 'audit.log');
+    const lines: string[] = [];
+    for (let m = 0; m <= 1440; m += 30) lines.push(eventLine({ username: 'system:node:n1', verb: 'update', objectRef: { resource: 'leases', namespace: 'kube-node-lease', name: 'n1', apiGroup: 'coordination.k8s.io' }, ts: at(m) }));
+    lines.push(...requestLines({ username: sa('team', 'db'), extra: podExtra('db-0', 'uid-db-0'), verb: 'get', objectRef: { resource: 'configmaps', namespace: 'team', name: 'cfg' }, ts: at(100) }));
+    writeFileSync(log, lines.join('\n') + '\n');
+    const withLogs = await readInventory({ paths: [dump], auditLogs: [log] }, io());
+    assert.deepEqual(withLogs.inventory.workloads[0]!.pods, { count: 1, names: ['db-0'], uids: ['uid-db-0'] });
+    const r = await scan({ paths: [dump], auditLogs: [log], minWindowDays: 1, now: new Date(Date.parse(at(1440))) }, io());
+    const ev = r.evidence as { workloads: { name: string; pods: { name: string; matchedBy: string }[] }[] };
+    assert.deepEqual(ev.workloads.find((w) => w.name === 'db')?.pods.map((p) => [p.name, p.matchedBy]), [['db-0', 'pod-uid']]);
+    assert.equal(r.workloads[0]!.token.needed, 'yes');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -144,6 +144,8 @@ interface BindingEntry {
   role?: RbacRole;
   /** Upstream error text when the roleRef does not resolve. */
   error?: string;
+  /** The Grant this binding gives through each of its subjects (same index), made once (see toGrant). */
+  grants?: (Grant | undefined)[];
 }
 
 const byNsName = <T extends { namespace: string; name: string }>(a: T, b: T): number =>
@@ -254,10 +256,22 @@ export class RbacEngine {
     return out.sort((a, b) => a.ordinal - b.ordinal);
   }
 
+  /**
+   * The grant `e` gives `user`. It depends only on the binding and the first subject that applies (a RoleBinding
+   * is only ever asked about its own namespace), so it is made once per subject and shared by every user it
+   * reaches: a group binding reaches every service account, and 30,000 accounts each holding their own copies
+   * of the same grants was ~20 MB at 150,000 pods. Grants are read-only.
+   */
   private toGrant(e: BindingEntry, user: UserInfo, namespace: string): Grant | undefined {
     const b = e.binding;
-    const subject = b.subjects.find((s) => subjectApplies(user, s, namespace));
-    if (!subject) return undefined;
+    const i = b.subjects.findIndex((s) => subjectApplies(user, s, namespace));
+    if (i < 0) return undefined;
+    const grants = (e.grants ??= []);
+    return (grants[i] ??= this.makeGrant(e, b.subjects[i]!));
+  }
+
+  private makeGrant(e: BindingEntry, subject: RbacSubject): Grant {
+    const b = e.binding;
     const ns = b.kind === 'RoleBinding' ? b.namespace : '';
     return {
       binding: { kind: b.kind, namespace: ns, name: b.name },

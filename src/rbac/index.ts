@@ -143,17 +143,6 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     lineOf.set(line, line);
     return line;
   };
-  // The engine returns fresh Grant objects per call; equal ones (same binding, role, subject path and scope)
-  // are kept once. Read-only from here on.
-  const grantsByKey = new Map<string, Grant>();
-  const internGrant = (g: Grant): Grant => {
-    const b = g.binding;
-    const key = `${b.kind}\u0000${b.namespace}\u0000${b.name}\u0000${g.role.kind}\u0000${g.role.namespace}\u0000${g.role.name}\u0000${g.via}\u0000${g.scope}\u0000${g.builtin}`;
-    const hit = grantsByKey.get(key);
-    if (hit !== undefined && hit.subject === g.subject && hit.rules === g.rules) return hit;
-    if (hit === undefined) grantsByKey.set(key, g);
-    return g;
-  };
   const grantPaths = new WeakMap<Grant, PermissionSummary['grants'][number]>();
   const grantPathOf = (g: Grant): PermissionSummary['grants'][number] => {
     let hit = grantPaths.get(g);
@@ -173,7 +162,7 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     if (hit) return hit;
     const user = serviceAccountUser(namespace, name);
     const found = engine.allGrants(user);
-    const grants = found.grants.map(internGrant);
+    const grants = found.grants; // shared, read-only Grant objects (RbacEngine.toGrant)
     const errors = found.errors;
     const dangerous = findDangerousIn(grants, catalogue, dangerousMemo);
     const extraGrants = grants.filter((g) => !isDefaultGrant(g));
@@ -197,6 +186,27 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     return result;
   };
 
+  // The need verdict depends only on the ServiceAccount (and whether a token is mounted at all), so every
+  // workload of an account shares one sentence instead of building its own.
+  const NOT_MOUNTED = { needed: 'no', reason: 'no service-account token is mounted or injected, so nothing depends on one' } as const;
+  const needBySa = new Map<ServiceAccountPermissions, { needed: 'no' | 'unknown'; reason: string }>();
+  const needOf = (p: ServiceAccountPermissions, notMounted: boolean): { needed: 'no' | 'unknown'; reason: string } => {
+    // Semantics: "needed" asks whether the workload would lose API access without a token. A workload that
+    // already runs without one needs none, whatever its service account may do.
+    if (notMounted) return NOT_MOUNTED;
+    let hit = needBySa.get(p);
+    if (hit !== undefined) return hit;
+    const who = `${p.namespace}/${p.name}`;
+    if (p.onlyDefaults) {
+      hit = { needed: 'no', reason: `service account ${who} has no permissions beyond the defaults every authenticated identity gets (${defaultBindings.join(', ')}); removing the token cannot break an API call that would have succeeded` };
+    } else if (p.extraGrants.length === 0) {
+      hit = { needed: 'unknown', reason: `the cluster's RBAC could not all be read (${rbacGaps.map((g) => g.resource).join(', ')}), so grants to ${who} may be missing` };
+    } else {
+      hit = { needed: 'unknown', reason: `service account ${who} holds ${p.extraGrants.length} grant(s) beyond the defaults; whether the workload uses them is unknown until evidence says more` };
+    }
+    needBySa.set(p, hit);
+    return hit;
+  };
   const reported = new Map<ServiceAccountPermissions, ServiceAccountReport>();
   for (const report of reports) {
     const p = permissionsOf(report.namespace, report.serviceAccount);
@@ -204,22 +214,13 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     // repeating them in every workload was 60 % of a 440 MB report. Workloads keep a reference in memory.
     Object.defineProperty(report, 'permissions', { value: p.summary, enumerable: false, writable: true, configurable: true });
     if (!reported.has(p)) reported.set(p, { namespace: report.namespace, name: report.serviceAccount, permissions: p.summary });
-    if (report.token.mounted === false) {
-      // Semantics: "needed" asks whether the workload would lose API access without a token. A workload that
-      // already runs without one needs none, whatever its service account may do.
-      report.token.needed = 'no';
-      report.token.neededReason = 'no service-account token is mounted or injected, so nothing depends on one';
-    } else if (p.onlyDefaults) {
-      report.token.needed = 'no';
-      report.token.neededReason = `service account ${report.namespace}/${report.serviceAccount} has no permissions beyond the defaults every authenticated identity gets (${defaultBindings.join(', ')}); removing the token cannot break an API call that would have succeeded`;
-    } else if (p.extraGrants.length === 0) {
-      report.token.needed = 'unknown';
-      report.token.neededReason = `the cluster's RBAC could not all be read (${rbacGaps.map((g) => g.resource).join(', ')}), so grants to ${report.namespace}/${report.serviceAccount} may be missing`;
-    } else {
-      report.token.needed = 'unknown';
-      report.token.neededReason = `service account ${report.namespace}/${report.serviceAccount} holds ${p.extraGrants.length} grant(s) beyond the defaults; whether the workload uses them is unknown until evidence says more`;
-    }
+    const { needed, reason } = needOf(p, report.token.mounted === false);
+    report.token.needed = needed;
+    report.token.neededReason = reason;
   }
+  // Only the loop above shares through these; permissionsOf calls from rules still work without them.
+  lineOf.clear();
+  dangerousEntries.clear();
 
   return { engine, kubernetesVersion, catalogue, defaultRules, defaultBindings, permissionsOf, isDefaultGrant, serviceAccounts: [...reported.values()] };
 }

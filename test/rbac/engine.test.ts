@@ -134,3 +134,18 @@ test('rulesFor returns cluster-wide and namespace rules, split into resource and
   assert.ok(inNs.nonResourceRules.some((r) => r.nonResourceURLs.includes('/api')));
   assert.ok(!e.rulesFor(app, 'other').resourceRules.some((r) => r.resources.includes('pods')));
 });
+
+test('a binding gives one shared Grant per subject: equal for every account it reaches, distinct per subject that matched', () => {
+  const e = engine({
+    clusterRoles: [clusterRole('view-cm', [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'] }])],
+    roleBindings: [roleBinding('a', 'rb', { kind: 'ClusterRole', name: 'view-cm' }, [sa('one'), group('system:serviceaccounts:a')])],
+  });
+  const find = (name: string) => e.allGrants(serviceAccountUser('a', name)).grants.find((g) => g.binding.name === 'rb')!;
+  const one = find('one'), two = find('two'), three = find('three');
+  assert.equal(one.via, 'ServiceAccount a/one', 'the first subject that applies, as upstream reports it');
+  assert.equal(two.via, 'Group system:serviceaccounts:a');
+  assert.equal(two, three, 'both reached through the group: the same object');
+  assert.notEqual(one, two);
+  assert.equal(e.allGrants(serviceAccountUser('a', 'one')).grants.find((g) => g.binding.name === 'rb'), one, 'asked again: the same object');
+  assert.equal(e.authorize(serviceAccountUser('a', 'two'), { verb: 'get', apiGroup: '', resource: 'configmaps', namespace: 'a' }).grant, two);
+});

@@ -10,6 +10,7 @@ import { serviceAccountKey } from '../inventory/types.ts';
 import { serviceAccountGap } from '../inventory/gaps.ts';
 import type { AutomountDecision, TokenSource, TokenVerdict, Tri } from '../analysis/types.ts';
 import { isApiAudience, type AudienceOptions } from './audience.ts';
+import { internerFor } from '../analysis/intern.ts';
 
 /** `DefaultAPITokenMountPath` (k8s.io/api core/v1). Compared as a plain string, no normalisation. */
 export const SA_TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -164,12 +165,12 @@ export function resolveWorkloadToken(w: Workload, inv: Inventory, opts: ResolveO
     head = 'mirror (static) pod: the ServiceAccount admission plugin never mutates it, so no token is added';
     const refsSomething = !!spec.serviceAccountName || volumes.some((v) => isTokenVolume(v) || v.secret) || refs.some(({ c }) => (c.env ?? []).length > 0 || (c.envFrom ?? []).length > 0);
     if (refsSomething) notes.push('the API server rejects a mirror pod that names a ServiceAccount, references a Secret or projects a token');
-    return finish(w, lookup, decision, [], [], head, notes);
+    return finish(w, inv, decision, [], [], head, notes);
   }
 
   if (lookup.status === 'missing' && inv.completeServiceAccounts && !w.alreadyAdmitted) {
     head = `ServiceAccount ${identity} does not exist and the input lists every ServiceAccount: the API server rejects the pod ("error looking up service account ${identity}"), so it never runs`;
-    return finish(w, lookup, { ...decision, effective: false }, [], [], head, notes);
+    return finish(w, inv, { ...decision, effective: false }, [], [], head, notes);
   }
 
   if (w.alreadyAdmitted) {
@@ -244,7 +245,7 @@ export function resolveWorkloadToken(w: Workload, inv: Inventory, opts: ResolveO
     }
   }
 
-  return finish(w, lookup, decision, sources, automountPending, head, notes);
+  return finish(w, inv, decision, sources, automountPending, head, notes);
 }
 
 function automountHead(d: AutomountDecision, lookup: ServiceAccountLookup, saText: string): string {
@@ -307,34 +308,47 @@ function legacySecretSources(w: Workload, inv: Inventory, refs: ContainerRef[], 
   return out;
 }
 
-function finish(w: Workload, lookup: ServiceAccountLookup, decision: AutomountDecision, sources: TokenSource[], pending: string[], head: string, notes: string[]): TokenVerdict {
-  const delivered = sources.filter((s) => s.containers.length > 0);
+/**
+ * The verdict from what the resolver found. Its sentences and lists are taken from the scan's interner
+ * (analysis/intern.ts): workloads of one ServiceAccount repeat them, and the reason is joined from the shared
+ * parts, so equal parts are held once however many workloads name them.
+ */
+function finish(w: Workload, inv: Inventory, decision: AutomountDecision, found: TokenSource[], pending: string[], head: string, notes: string[]): TokenVerdict {
+  const I = internerFor(inv);
+  const sources = found.filter((s) => s.containers.length > 0);
+  for (const s of sources) {
+    s.containers = I.list(s.containers);
+    if (s.audiences) s.audiences = I.list(s.audiences);
+    s.detail = I.string(s.detail);
+  }
   const typeErrors = w.typeErrors ?? [];
   const order = containersOf(w).map(({ c }) => c.name);
-  const names = new Set(delivered.flatMap((s) => s.containers));
-  const containers = order.filter((n) => names.has(n));
+  const names = new Set(sources.flatMap((s) => s.containers));
+  const containers = I.list(order.filter((n) => names.has(n)));
   const uncertain = pending.length > 0 || typeErrors.length > 0;
-  const mounted: Tri = delivered.length ? true : uncertain ? 'unknown' : false;
-  const apiAccess: Tri = delivered.some((s) => s.apiAudience === true)
+  const mounted: Tri = sources.length ? true : uncertain ? 'unknown' : false;
+  const apiAccess: Tri = sources.some((s) => s.apiAudience === true)
     ? true
-    : uncertain || delivered.some((s) => s.apiAudience === 'unknown')
+    : uncertain || sources.some((s) => s.apiAudience === 'unknown')
       ? 'unknown'
       : false;
-  const parts = [head];
-  if (pending.length) parts.push(`${pending.join(', ')} would get the token if it is on`);
-  for (const s of delivered) if (s.kind !== 'automount' || !head.includes(s.volume ?? '\u0000')) parts.push(`${s.detail}; into ${s.containers.join(', ')}`);
-  parts.push(...notes);
+  const parts = [I.string(head)];
+  if (pending.length) parts.push(I.string(`${pending.join(', ')} would get the token if it is on`));
+  for (const s of sources) if (s.kind !== 'automount' || !head.includes(s.volume ?? '\u0000')) parts.push(I.string(`${s.detail}; into ${s.containers.join(', ')}`));
+  for (const n of notes) parts.push(I.string(n));
   const ap = w.admittedPods;
-  if (ap) parts.push(`${ap.withInjectedToken} of ${ap.count} running pod${ap.count === 1 ? '' : 's'} read back from the cluster carr${ap.withInjectedToken === 1 && ap.count === 1 ? 'ies' : 'y'} the injected token`);
+  if (ap) parts.push(I.string(`${ap.withInjectedToken} of ${ap.count} running pod${ap.count === 1 ? '' : 's'} read back from the cluster carr${ap.withInjectedToken === 1 && ap.count === 1 ? 'ies' : 'y'} the injected token`));
   if (typeErrors.length) parts.push(`fields with the wrong type make the answer unknown: ${typeErrors.join(', ')}`);
-  void lookup;
+  // `+`, not join: the result refers to the shared parts instead of copying them into a new string.
+  let reason = parts[0]!;
+  for (let i = 1; i < parts.length; i++) reason = reason + '; ' + parts[i]!;
   return {
     mounted,
     apiAccess,
     containers,
-    sources: delivered,
+    sources,
     automount: decision,
-    reason: parts.join('; '),
+    reason: I.string(reason),
     needed: 'unknown',
     neededReason: 'not analysed: needs the RBAC analysis',
   };

@@ -1,0 +1,35 @@
+// The scan's interner: equal sentences and lists held once, shared lists read-only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Interner, internerFor } from '../../src/analysis/intern.ts';
+
+test('strings: the first copy is kept and handed out for every equal string', () => {
+  const i = new Interner();
+  const a = ['token of ', 'ns/web'].join('');
+  const b = ['token of ns', '/web'].join('');
+  assert.equal(i.string(a), a);
+  assert.equal(i.string(b), a);
+  assert.equal(i.string('other'), 'other');
+});
+
+test('lists: shared when equal in content and order, frozen, never confused by separators', () => {
+  const i = new Interner();
+  const ab = i.list(['a', 'b']);
+  assert.equal(i.list(['a', 'b']), ab);
+  assert.notEqual(i.list(['b', 'a']), ab);
+  assert.deepEqual(i.list(['a,b']), ['a,b']);
+  assert.notEqual(i.list(['a\u0000b']), i.list(['a', 'b']));
+  assert.notEqual(i.list([]), i.list(['']));
+  assert.ok(Object.isFrozen(ab));
+  assert.throws(() => (ab as string[]).push('c'), TypeError);
+  const src = ['x'];
+  const kept = i.list(src);
+  src.push('y');
+  assert.deepEqual(kept, ['x'], 'a copy: later changes to the argument do not leak in');
+});
+
+test('one interner per owner (per inventory): scans do not share values', () => {
+  const inv1 = {}, inv2 = {};
+  assert.equal(internerFor(inv1), internerFor(inv1));
+  assert.notEqual(internerFor(inv1), internerFor(inv2));
+});

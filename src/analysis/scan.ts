@@ -10,6 +10,7 @@ import { lookupServiceAccount, resolveWorkloadToken, type ResolveOptions } from 
 import { analyzeRbac, type RbacAnalysisOptions } from '../rbac/index.ts';
 import { RULES } from '../rules/index.ts';
 import { applyCoverageGaps } from './coverage.ts';
+import { collectGarbageBetweenPhases } from './memory.ts';
 import { readManifests } from '../sources/manifests/index.ts';
 // The live-cluster source and the audit-log evidence are loaded when used: a manifest scan (most CI runs,
 // and 10 % of a 10,000-pod scan's time was start-up) does not pay for their modules.
@@ -64,6 +65,8 @@ export class PhaseTimer {
     const rows = this.phases.map(
       (p) => `ksa-timing ${p.phase.padEnd(16)} ${p.ms.toFixed(0).padStart(8)} ms ${((100 * p.ms) / (total || 1)).toFixed(1).padStart(5)} %  heap ${p.heapMB.toFixed(0).padStart(5)} MB  rss ${p.rssMB.toFixed(0).padStart(5)} MB`,
     );
+    // The Node flags the run had (the launcher adds memory settings for very large inputs: bin/kube-sa-audit.js).
+    if (process.execArgv.length) rows.unshift(`ksa-timing node-flags ${process.execArgv.join(' ')}`);
     const peak = process.resourceUsage().maxRSS / 1024;
     rows.push(`ksa-timing ${'total'.padEnd(16)} ${total.toFixed(0).padStart(8)} ms  peak rss ${peak.toFixed(0)} MB`);
     return rows.join('\n') + '\n';
@@ -116,6 +119,7 @@ export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}
   t?.mark('token reports');
   const rbac = analyzeRbac(inv, reports, opts.rbac ?? {});
   applyCoverageGaps(inv, reports);
+  collectGarbageBetweenPhases(reports.length); // the RBAC engine's working tables
   t?.mark('rbac');
   let evidence: unknown;
   if (opts.auditLogs?.length) {
@@ -190,6 +194,7 @@ export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inv
     await readManifests(opts.paths, builder, { stdin: opts.stdin ?? io.stdin, cwd: io.cwd, ...(opts.readThreads !== undefined ? { workers: opts.readThreads } : {}) });
     opts.timings?.mark('read');
     const inventory = builder.finish();
+    collectGarbageBetweenPhases(inventory.workloads.length); // the Pods folded into their owners
     opts.timings?.mark('inventory finish');
     applySnapshotFacts(inventory, opts.paths, io.cwd);
     return { inventory };

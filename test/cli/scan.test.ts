@@ -1,7 +1,7 @@
 // The `scan` command end to end through the CLI: exit codes, stdout purity, one-line input errors.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, openSync, closeSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,6 +165,25 @@ test('the real binary: npm start scans the example cluster; -o json on stdout pa
   assert.equal(missing.status, 3, missing.stderr);
   assert.match(missing.stderr, /\/nonexistent\/path\.yaml/);
   assert.doesNotMatch(missing.stderr, /\n\s+at /);
+});
+
+test('the launcher runs a very large input with the memory settings (smaller young generation, gc between phases), a small one without', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ksa-launch-'));
+  try {
+    // A sparse 512 MiB file: the size decides, and the scan stops at once (a NUL byte is not YAML or JSON).
+    const big = join(dir, 'big.json');
+    closeSync(openSync(big, 'w'));
+    truncateSync(big, 512 * 2 ** 20);
+    const run = (file: string) => spawnSync(process.execPath, [join(ROOT, 'bin', 'kube-sa-audit.js'), 'scan', '-f', file, '-o', 'json'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, KSA_TIMINGS: '1', KSA_NO_RELAUNCH: '' } });
+    const large = run(big);
+    assert.equal(large.status, 3, large.stderr);
+    assert.match(large.stderr, /not a text file/);
+    assert.match(large.stderr, /ksa-timing node-flags .*--max-semi-space-size=16 --expose-gc/);
+    const small = run(join(EXAMPLES, 'shop'));
+    assert.doesNotMatch(small.stderr, /--max-semi-space-size/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('README lists every rule id and its generated table is current', async () => {

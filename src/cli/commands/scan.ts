@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { CliIO } from '../io.ts';
 import { EXIT, UserError } from '../exit-codes.ts';
 import { PhaseTimer, releaseInventory, scan, type ScanOptions } from '../../analysis/scan.ts';
+import { collectGarbageBetweenPhases } from '../../analysis/memory.ts';
 import { SEVERITIES, severityRank, type ScanResult, type Severity } from '../../analysis/types.ts';
 import { FORMATS, isFormat, writeReport } from '../../report/index.ts';
 import type { ClusterOptions } from '../../sources/cluster/index.ts';
@@ -135,7 +136,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   for (const p of result.inputs.problems) {
     io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
   }
-  if (parsed.format !== 'jq-audit') releaseInventory(result);
+  if (parsed.format !== 'jq-audit') {
+    releaseInventory(result);
+    collectGarbageBetweenPhases(result.workloads.length); // the inventory, before the report is written
+  }
   const color = parsed.format === 'table' && io.stdout.isTTY === true && !io.env.NO_COLOR;
   await writeReport(parsed.format, result, io.stdout, { color });
   if (timings) {

@@ -339,7 +339,8 @@ function finish(w: Workload, inv: Inventory, decision: AutomountDecision, found:
   const ap = w.admittedPods;
   if (ap) parts.push(I.string(`${ap.withInjectedToken} of ${ap.count} running pod${ap.count === 1 ? '' : 's'} read back from the cluster carr${ap.withInjectedToken === 1 && ap.count === 1 ? 'ies' : 'y'} the injected token`));
   if (typeErrors.length) parts.push(`fields with the wrong type make the answer unknown: ${typeErrors.join(', ')}`);
-  // `+`, not join: the result refers to the shared parts instead of copying them into a new string.
+  // `+`, not join: the result refers to the shared parts instead of copying them into a new string. It is not
+  // interned itself: hashing a 400-character sentence per workload cost more time than the rare repeat saved.
   let reason = parts[0]!;
   for (let i = 1; i < parts.length; i++) reason = reason + '; ' + parts[i]!;
   return {
@@ -348,7 +349,7 @@ function finish(w: Workload, inv: Inventory, decision: AutomountDecision, found:
     containers,
     sources,
     automount: decision,
-    reason: I.string(reason),
+    reason,
     needed: 'unknown',
     neededReason: 'not analysed: needs the RBAC analysis',
   };

@@ -90,7 +90,16 @@ function formatRuleUncached(r: PolicyRule): string {
   return `${verbs} ${res.join(',')}${names}`;
 }
 
+// Grants are shared objects (RbacEngine.toGrant): each is described once, and every line naming it refers to
+// that one string (the arrow makes it a two-byte string, twice the size of its characters).
+const grantNames = new WeakMap<Grant, string>();
 export function formatGrant(g: Grant): string {
+  let hit = grantNames.get(g);
+  if (hit === undefined) grantNames.set(g, (hit = formatGrantUncached(g)));
+  return hit;
+}
+
+function formatGrantUncached(g: Grant): string {
   const b = g.binding.kind === 'RoleBinding' ? `RoleBinding ${g.binding.namespace}/${g.binding.name}` : `ClusterRoleBinding ${g.binding.name}`;
   return `${b} → ${g.role.kind} ${g.role.name}`;
 }
@@ -156,6 +165,12 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     if (hit === undefined) dangerousEntries.set(key, (hit = { id: d.id, severity: d.severity, why: d.why, scope: d.scope, via: d.via }));
     return hit;
   };
+  const inNamespace = new Map<string, string>();
+  const whereIn = (ns: string): string => {
+    let w = inNamespace.get(ns);
+    if (w === undefined) inNamespace.set(ns, (w = `in namespace ${ns}`));
+    return w;
+  };
   const permissionsOf = (namespace: string, name: string): ServiceAccountPermissions => {
     const key = `${namespace}/${name}`;
     const hit = memo.get(key);
@@ -169,7 +184,7 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     const equivalentToClusterAdmin = dangerous.some((d) => d.id === 'cluster-admin');
     const lines: string[] = [];
     for (const g of extraGrants) {
-      const where = g.scope === '' ? 'cluster-wide' : `in namespace ${g.scope}`;
+      const where = g.scope === '' ? 'cluster-wide' : whereIn(g.scope);
       for (const rule of g.rules) if (!isDefaultRule(rule)) lines.push(`${formatRule(rule)} ${where} (${formatGrant(g)})`);
     }
     for (const e of [...new Set(errors)]) lines.push(`binding to a missing role: ${e}`);

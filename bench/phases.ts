@@ -39,7 +39,7 @@ async function main(file: string): Promise<void> {
   const phases: Record<string, number> = {};
   const mem: Record<string, number> = {};
   const t0 = performance.now();
-  const builder = new InventoryBuilder({ origin: 'manifests', keepPodRecords: false }); // as the CLI for -o json
+  const builder = new InventoryBuilder({ origin: 'manifests', keepPodRecords: false, keepPodIdentities: false }); // as the CLI for -o json without audit logs
   await readManifests([file], builder);
   const t1 = performance.now();
   const inv = builder.finish();

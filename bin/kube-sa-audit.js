@@ -20,7 +20,7 @@ const args = process.argv.slice(2);
 // 2.3 GB, same wall time within the noise):
 // - a 16 MB semi-space: V8 lets the young generation grow to 2 x 64 MB, which then stays resident;
 // - `gc` exposed, so the scan collects garbage between its phases (src/analysis/memory.ts).
-// Together they took the peak from 630–710 MB to 443–465 MB. Both are fixed when V8 starts, so they take a
+// Together they took the peak from 630–710 MB to 441–477 MB. Both are fixed when V8 starts, so they take a
 // re-run (~80 ms), paid only for inputs of LARGE_INPUT.fromBytes or more.
 const LARGE_INPUT = { nodeFlags: ['--max-semi-space-size=16', '--expose-gc'], fromBytes: 512 * 2 ** 20 };
 function isLargeInput() {

@@ -2,8 +2,8 @@
 //
 // At 150,000 pods the token verdicts repeat the same sentences and container lists tens of thousands of
 // times: workloads of one ServiceAccount get the same explanation of its automount setting, and most pods have
-// the same one or two container names. Each copy cost memory until the report was written (a third of the
-// verdicts' 80 MB at T4). Values handed out are shared, so they are read-only: lists are frozen.
+// the same one or two container names. Each copy cost memory until the report was written; sharing them took
+// the verdicts from 79 to 57 MB at T4. Values handed out are shared, so they are read-only: lists are frozen.
 
 export class Interner {
   private readonly strings = new Map<string, string>();

@@ -2,6 +2,7 @@
 import type { CoverageGap, Inventory } from './types.ts';
 
 const RBAC_RESOURCES = new Set(['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings']);
+const RBAC_SUFFIX = '.rbac.authorization.k8s.io';
 
 /** Gaps name resources as kubectl does (`rolebindings.rbac.authorization.k8s.io`, `serviceaccounts`). */
 const plural = (g: CoverageGap): string => g.resource.split('.', 1)[0] ?? g.resource;
@@ -10,12 +11,18 @@ const plural = (g: CoverageGap): string => g.resource.split('.', 1)[0] ?? g.reso
 const covers = (g: CoverageGap, namespace: string): boolean => !g.namespace || g.namespace === namespace;
 
 /**
- * The RBAC gaps that make a service account's permissions a lower bound, as words; undefined when complete.
- * Any RBAC gap weakens every account: a RoleBinding in namespace b may name ServiceAccount a/x and grant it
- * rights in b, so an unreadable namespace hides grants to accounts of every namespace.
+ * The gaps on RBAC objects (`rolebindings` or `rolebindings.rbac.authorization.k8s.io`, …). Any of them weakens
+ * every account: a RoleBinding in namespace b may name ServiceAccount a/x and grant it rights in b, so an
+ * unreadable namespace hides grants to accounts of every namespace. The one test both the RBAC analysis and
+ * the coverage step use.
  */
+export function rbacGaps(inv: Inventory): CoverageGap[] {
+  return inv.gaps.filter((g) => RBAC_RESOURCES.has(g.resource) || (g.resource.endsWith(RBAC_SUFFIX) && RBAC_RESOURCES.has(g.resource.slice(0, -RBAC_SUFFIX.length))));
+}
+
+/** The RBAC gaps that make a service account's permissions a lower bound, as words; undefined when complete. */
 export function rbacGap(inv: Inventory): string | undefined {
-  const hit = inv.gaps.filter((g) => RBAC_RESOURCES.has(plural(g)));
+  const hit = rbacGaps(inv);
   if (!hit.length) return undefined;
   return `could not read ${hit.map((g) => g.resource + (g.namespace ? ` in ${g.namespace}` : '')).join(', ')}`;
 }

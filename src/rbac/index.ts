@@ -20,6 +20,7 @@ import type { PermissionSummary, RuleContext, ServiceAccountReport, WorkloadRepo
 import { RbacEngine, serviceAccountUser, type Grant, type UserInfo } from './engine.ts';
 import { loadBuiltinPolicy, resolvePolicyVersion, type BuiltinPolicy } from './builtin.ts';
 import { covers } from './match.ts';
+import { rbacGaps as rbacGapsOf } from '../inventory/gaps.ts';
 import { dangerousCatalogue, findDangerousIn, type DangerousHit, type DangerousPermission, type RawHit } from './dangerous.ts';
 
 export { RbacEngine, serviceAccountUser, impersonatedUser, splitServiceAccountUser, describeGrant } from './engine.ts';
@@ -141,7 +142,7 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
 
   // A live scan that could not list some RBAC objects cannot say "nothing beyond the defaults": missing
   // bindings would only ever add permissions (kubescape #3069: a 403 read as "absent" is a false pass).
-  const rbacGaps = inventory.gaps.filter((g) => /^(cluster)?role(binding)?s$/.test(g.resource.replace(/\.rbac\.authorization\.k8s\.io$/, '')));
+  const rbacGaps = rbacGapsOf(inventory);
   const memo = new Map<string, ServiceAccountPermissions>();
   // Most grants reach many service accounts (group bindings, one RoleBinding per namespace): the summaries'
   // lines and entries are shared between them instead of copied per account (read-only; same JSON).

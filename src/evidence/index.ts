@@ -502,8 +502,4 @@ export async function applyAuditEvidence(inventory: Inventory, reports: Workload
   };
 }
 
-/** Typed access to the section rules receive as `ctx.evidence`. */
-export const evidenceSectionOf = (ctx: { evidence?: unknown }): EvidenceSection | undefined => {
-  const e = ctx.evidence as EvidenceSection | undefined;
-  return e && Array.isArray(e.workloads) ? e : undefined;
-};
+export { evidenceSectionOf } from './section.ts';

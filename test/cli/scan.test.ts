@@ -1,5 +1,5 @@
 // The `scan` command end to end through the CLI: exit codes, stdout purity, one-line input errors.
-import { test, describe } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, openSync, closeSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -184,6 +184,32 @@ test('the launcher runs a very large input with the memory settings (smaller you
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a JSON scan does not load the YAML library (30–35 ms of start-up); -o yaml does', () => {
+  // In a child process, so what this test file imported does not count.
+  const dir = mkdtempSync(join(tmpdir(), 'ksa-lazy-'));
+  const dump = join(dir, 'dump.json');
+  writeFileSync(dump, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'a' }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'a' } },
+  ] }, null, 2));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const probe = (format: string) => {
+    const code = `
+      import { createRequire } from 'node:module';
+      import { PassThrough } from 'node:stream';
+      const { main } = await import(${JSON.stringify(join(ROOT, 'src', 'cli', 'main.ts'))});
+      const out = new PassThrough(); out.resume();
+      await main(['scan', '-f', ${JSON.stringify(dump)}, '-o', '${format}', '--fail-on', 'none'], { io: { stdin: new PassThrough(), stdout: out, stderr: new PassThrough(), env: {}, cwd: ${JSON.stringify(ROOT)}, invokedAs: 'kube-sa-audit' } });
+      const cache = createRequire(import.meta.url).cache;
+      process.stdout.write(String(Object.keys(cache).some((k) => k.includes('/node_modules/yaml/'))));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  assert.equal(probe('json'), 'false');
+  assert.equal(probe('yaml'), 'true', 'the probe can see the library when it is loaded');
 });
 
 test('README lists every rule id and its generated table is current', async () => {

@@ -1,6 +1,6 @@
 // `fix`: plan the automount/RBAC fix per service account, then show it (dry run, the default), write it into
 // the manifests (--write), or apply it to the live cluster (--apply). Nothing is changed without a flag.
-import { parseWindowDays } from '../../evidence/index.ts';
+import { parseWindowDays } from '../../evidence/duration.ts';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';

@@ -1,7 +1,7 @@
 // Least privilege, measured: the service account holds rules that no request of any of its users needed during
 // the audit window. The generated role (section leastPrivilege) allows exactly what was used.
 import type { Finding, Rule } from '../../analysis/types.ts';
-import { evidenceSectionOf } from '../../evidence/index.ts';
+import { evidenceSectionOf } from '../../evidence/section.ts';
 
 export const grantedNeverUsed: Rule = {
   id: 'evidence-permissions-granted-never-used',

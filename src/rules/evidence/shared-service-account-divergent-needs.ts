@@ -2,7 +2,7 @@
 // it. The evidence shows which workloads need what; the split gives each set of needs its own service account
 // and turns the token off for the workloads that need none.
 import type { Finding, Rule } from '../../analysis/types.ts';
-import { evidenceSectionOf } from '../../evidence/index.ts';
+import { evidenceSectionOf } from '../../evidence/section.ts';
 
 export const sharedServiceAccountDivergentNeeds: Rule = {
   id: 'evidence-shared-service-account-divergent-needs',

@@ -3,7 +3,7 @@
 // succeeds today. Only verdicts the evidence decided (`basis: no-calls-in-window`) are reported here; a token
 // whose service account is granted nothing is the RBAC rules' finding.
 import type { Finding, Rule } from '../../analysis/types.ts';
-import { evidenceSectionOf } from '../../evidence/index.ts';
+import { evidenceSectionOf } from '../../evidence/section.ts';
 
 export const tokenUnusedInWindow: Rule = {
   id: 'evidence-token-never-used',

@@ -9,7 +9,6 @@ import { loadPodTemplateTable, type PodTemplateTable } from '../inventory/pod-te
 import { lookupServiceAccount, resolveWorkloadToken, type ResolveOptions } from '../admission/index.ts';
 import { analyzeRbac, type RbacAnalysisOptions } from '../rbac/index.ts';
 import { RULES } from '../rules/index.ts';
-import { applyCoverageGaps } from './coverage.ts';
 import { collectGarbageBetweenPhases } from './memory.ts';
 import { readManifests } from '../sources/manifests/index.ts';
 // The live-cluster source and the audit-log evidence are loaded when used: a manifest scan (most CI runs,
@@ -118,7 +117,6 @@ export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}
   const reports = inv.workloads.map((w) => reportWorkload(w, inv, opts));
   t?.mark('token reports');
   const rbac = analyzeRbac(inv, reports, opts.rbac ?? {});
-  applyCoverageGaps(inv, reports);
   collectGarbageBetweenPhases(reports.length); // the RBAC engine's working tables
   t?.mark('rbac');
   let evidence: unknown;

@@ -13,18 +13,20 @@ const covers = (g: CoverageGap, namespace: string): boolean => !g.namespace || g
 /**
  * The gaps on RBAC objects (`rolebindings` or `rolebindings.rbac.authorization.k8s.io`, …). Any of them weakens
  * every account: a RoleBinding in namespace b may name ServiceAccount a/x and grant it rights in b, so an
- * unreadable namespace hides grants to accounts of every namespace. The one test both the RBAC analysis and
- * the coverage step use.
+ * unreadable namespace hides grants to accounts of every namespace.
  */
 export function rbacGaps(inv: Inventory): CoverageGap[] {
   return inv.gaps.filter((g) => RBAC_RESOURCES.has(g.resource) || (g.resource.endsWith(RBAC_SUFFIX) && RBAC_RESOURCES.has(g.resource.slice(0, -RBAC_SUFFIX.length))));
 }
 
+/** A gap's resource and, for a namespaced one, its namespace: `rolebindings in b`. */
+export const describeGap = (g: CoverageGap): string => g.resource + (g.namespace ? ` in ${g.namespace}` : '');
+
 /** The RBAC gaps that make a service account's permissions a lower bound, as words; undefined when complete. */
 export function rbacGap(inv: Inventory): string | undefined {
   const hit = rbacGaps(inv);
   if (!hit.length) return undefined;
-  return `could not read ${hit.map((g) => g.resource + (g.namespace ? ` in ${g.namespace}` : '')).join(', ')}`;
+  return `could not read ${hit.map(describeGap).join(', ')}`;
 }
 
 /** Whether ServiceAccounts of `namespace` could not be listed (then even `default` is unknown). */

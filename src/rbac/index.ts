@@ -20,7 +20,7 @@ import type { PermissionSummary, RuleContext, ServiceAccountReport, WorkloadRepo
 import { RbacEngine, serviceAccountUser, type Grant, type UserInfo } from './engine.ts';
 import { loadBuiltinPolicy, resolvePolicyVersion, type BuiltinPolicy } from './builtin.ts';
 import { covers } from './match.ts';
-import { rbacGaps as rbacGapsOf } from '../inventory/gaps.ts';
+import { describeGap, rbacGap, rbacGaps as rbacGapsOf } from '../inventory/gaps.ts';
 import { dangerousCatalogue, findDangerousIn, type DangerousHit, type DangerousPermission, type RawHit } from './dangerous.ts';
 
 export { RbacEngine, serviceAccountUser, impersonatedUser, splitServiceAccountUser, describeGrant } from './engine.ts';
@@ -141,8 +141,10 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
   const dangerousMemo = new Map<string, RawHit[]>();
 
   // A live scan that could not list some RBAC objects cannot say "nothing beyond the defaults": missing
-  // bindings would only ever add permissions (kubescape #3069: a 403 read as "absent" is a false pass).
+  // bindings would only ever add permissions (kubescape #3069: a 403 read as "absent" is a false pass). Every
+  // summary is then a lower bound and every need verdict `unknown` (audit evidence may still prove a "yes").
   const rbacGaps = rbacGapsOf(inventory);
+  const missing = rbacGap(inventory);
   const memo = new Map<string, ServiceAccountPermissions>();
   // Most grants reach many service accounts (group bindings, one RoleBinding per namespace): the summaries'
   // lines and entries are shared between them instead of copied per account (read-only; same JSON).
@@ -189,13 +191,14 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
       for (const rule of g.rules) if (!isDefaultRule(rule)) lines.push(`${formatRule(rule)} ${where} (${formatGrant(g)})`);
     }
     for (const e of [...new Set(errors)]) lines.push(`binding to a missing role: ${e}`);
-    for (const g of rbacGaps) lines.push(`incomplete: ${g.resource}${g.namespace ? ` in ${g.namespace}` : ''} could not be read (${g.reason}); grants from it are unknown`);
+    for (const g of rbacGaps) lines.push(`incomplete: ${describeGap(g)} could not be read (${g.reason}); grants from it are unknown`);
     const summary: PermissionSummary = {
       onlyDefaults: extraGrants.length === 0 && rbacGaps.length === 0,
       lines: lines.map(internLine),
       grants: grants.map(grantPathOf),
       dangerous: dangerous.map(dangerousEntryOf),
       equivalentToClusterAdmin,
+      ...(missing ? { incomplete: `${missing}: the permissions listed are a lower bound` } : {}),
     };
     const result: ServiceAccountPermissions = { namespace, name, user, grants, extraGrants, errors, dangerous, onlyDefaults: summary.onlyDefaults, equivalentToClusterAdmin, summary };
     memo.set(key, result);
@@ -205,8 +208,12 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
   // The need verdict depends only on the ServiceAccount (and whether a token is mounted at all), so every
   // workload of an account shares one sentence instead of building its own.
   const NOT_MOUNTED = { needed: 'no', reason: 'no service-account token is mounted or injected, so nothing depends on one' } as const;
+  const INCOMPLETE = missing ? ({ needed: 'unknown', reason: `${missing}, so whether the token grants anything beyond the defaults is unknown` } as const) : undefined;
   const needBySa = new Map<ServiceAccountPermissions, { needed: 'no' | 'unknown'; reason: string }>();
   const needOf = (p: ServiceAccountPermissions, notMounted: boolean): { needed: 'no' | 'unknown'; reason: string } => {
+    // Unreadable RBAC leaves every need verdict `unknown`, a token-less workload's included (as the separate
+    // coverage step this replaces did).
+    if (INCOMPLETE) return INCOMPLETE;
     // Semantics: "needed" asks whether the workload would lose API access without a token. A workload that
     // already runs without one needs none, whatever its service account may do.
     if (notMounted) return NOT_MOUNTED;
@@ -215,8 +222,6 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     const who = `${p.namespace}/${p.name}`;
     if (p.onlyDefaults) {
       hit = { needed: 'no', reason: `service account ${who} has no permissions beyond the defaults every authenticated identity gets (${defaultBindings.join(', ')}); removing the token cannot break an API call that would have succeeded` };
-    } else if (p.extraGrants.length === 0) {
-      hit = { needed: 'unknown', reason: `the cluster's RBAC could not all be read (${rbacGaps.map((g) => g.resource).join(', ')}), so grants to ${who} may be missing` };
     } else {
       hit = { needed: 'unknown', reason: `service account ${who} holds ${p.extraGrants.length} grant(s) beyond the defaults; whether the workload uses them is unknown until evidence says more` };
     }

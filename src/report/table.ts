@@ -1,6 +1,7 @@
 // `-o table` (default): one block per namespace with a row per workload, then the findings, then a summary.
 // Colour only when asked (stdout is a TTY and NO_COLOR is unset; decided by the caller).
 import type { Finding, ScanResult, Severity, Tri, WorkloadReport } from '../analysis/types.ts';
+import { describeGap } from '../inventory/gaps.ts';
 
 export interface TableOptions {
   color?: boolean;
@@ -84,9 +85,9 @@ export function renderTable(result: ScanResult, opts: TableOptions = {}): string
   );
   if (result.gaps.length) {
     // Say what could not be seen and which verdicts that weakens: an incomplete scan must never read as clean.
-    lines.push(paint('yellow', `incomplete: could not read ${result.gaps.map((g) => g.resource + (g.namespace ? ` in ${g.namespace}` : '')).join(', ')}`));
+    lines.push(paint('yellow', `incomplete: could not read ${result.gaps.map(describeGap).join(', ')}`));
     for (const g of result.gaps) {
-      lines.push(paint('yellow', `  ${g.resource}${g.namespace ? ` in ${g.namespace}` : ''}: ${g.reason}`));
+      lines.push(paint('yellow', `  ${describeGap(g)}: ${g.reason}`));
       if (g.weakens.length) lines.push(paint('yellow', `    unknown because of it: ${g.weakens.join('; ')}`));
     }
   }

@@ -180,7 +180,7 @@ test('scan with an identity lacking list on rolebindings: exit 4, the gap in the
   assert.ok(report.workloads.some((w: { name: string }) => w.name === 'web'), 'the rest of the scan still ran');
 });
 
-// The reader records the gap; the analysis (src/analysis/coverage.ts) turns the dependent verdicts to `unknown`.
+// The reader records the gap; the analysis (src/rbac/index.ts, analyzeRbac) turns the dependent verdicts to `unknown`.
 test('scan with a rolebindings gap: permissions and token.needed of every workload are unknown', { timeout: 120_000 }, async () => {
   const { kubeconfig } = await identityWithRequiredRole(cp, { without: ['rolebindings'] });
   const { main } = await import('../../src/cli/main.ts');

@@ -10,7 +10,7 @@ import { serviceAccountKey } from '../inventory/types.ts';
 import { serviceAccountGap } from '../inventory/gaps.ts';
 import type { AutomountDecision, TokenSource, TokenVerdict, Tri } from '../analysis/types.ts';
 import { isApiAudience, type AudienceOptions } from './audience.ts';
-import { internerFor } from '../analysis/intern.ts';
+import { internerFor } from '../inventory/intern.ts';
 
 /** `DefaultAPITokenMountPath` (k8s.io/api core/v1). Compared as a plain string, no normalisation. */
 export const SA_TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -310,7 +310,7 @@ function legacySecretSources(w: Workload, inv: Inventory, refs: ContainerRef[], 
 
 /**
  * The verdict from what the resolver found. Its sentences and lists are taken from the scan's interner
- * (analysis/intern.ts): workloads of one ServiceAccount repeat them, and the reason is joined from the shared
+ * (inventory/intern.ts): workloads of one ServiceAccount repeat them, and the reason is joined from the shared
  * parts, so equal parts are held once however many workloads name them.
  */
 function finish(w: Workload, inv: Inventory, decision: AutomountDecision, found: TokenSource[], pending: string[], head: string, notes: string[]): TokenVerdict {

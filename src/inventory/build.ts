@@ -34,6 +34,7 @@ import type {
 import { serviceAccountKey } from './types.ts';
 import { PodTemplateTable, groupOf, type PodTemplatePath } from './pod-templates.ts';
 import type { InventoryPart, PartServiceAccount } from './part.ts';
+import { Interner } from './intern.ts';
 
 export interface InventoryBuilderOptions {
   origin?: Inventory['origin'];
@@ -521,31 +522,12 @@ export class InventoryBuilder implements PartSink {
   private readonly inv: Inventory;
   private documents = 0;
   private finished = false;
-  /** Content-addressed pruned specs of read-back pods (shared between pods: read-only). */
-  private readonly specs = new Map<string, PodSpec>();
-
   /**
-   * Owner reference lists shared between the pods of one ReplicaSet/DaemonSet/Job (equal content; read-only):
-   * at 150,000 pods the per-pod copies were ~150 B each.
+   * Equal pruned specs (pods of one ReplicaSet/DaemonSet/Job once pruned, a Deployment and its ReplicaSets) and
+   * equal owner lists (~150 B per pod at 150,000 pods) are held once; read-only. Bounded: distinct values
+   * beyond it are simply not shared.
    */
-  private readonly ownerLists = new Map<string, OwnerReference[]>();
-
-  private sharedOwners(refs: OwnerReference[]): OwnerReference[] {
-    const key = JSON.stringify(refs);
-    const hit = this.ownerLists.get(key);
-    if (hit !== undefined) return hit;
-    if (this.ownerLists.size < 50_000) this.ownerLists.set(key, refs);
-    return refs;
-  }
-
-  private sharedSpec(spec: PodSpec): PodSpec {
-    const key = JSON.stringify(spec);
-    const hit = this.specs.get(key);
-    if (hit !== undefined) return hit;
-    // Bounded: distinct specs beyond this are simply not shared.
-    if (this.specs.size < 50_000) this.specs.set(key, spec);
-    return spec;
-  }
+  private readonly shared = new Interner(100_000);
 
   private readonly partMode: boolean;
   private readonly keepPodRecords: boolean;
@@ -591,12 +573,9 @@ export class InventoryBuilder implements PartSink {
    * One copy of each kind, apiVersion and namespace string: `JSON.parse` makes a new string for every value,
    * and 330,000 objects of a 150,000-pod dump repeat a few thousand of them (~90 B per object).
    */
-  private readonly strings = new Map<string, string>();
+  private readonly strings = new Interner(200_000);
   private intern(v: string): string {
-    const hit = this.strings.get(v);
-    if (hit !== undefined) return hit;
-    if (this.strings.size < 200_000) this.strings.set(v, v);
-    return v;
+    return this.strings.string(v);
   }
 
   wantsKind(kind: string): boolean {
@@ -708,10 +687,10 @@ export class InventoryBuilder implements PartSink {
     const readBack = isPod && isReadBack(obj, this.origin);
     if (readBack && r.errors.length === 0) {
       // Pods of one ReplicaSet/DaemonSet/Job differ only in names once pruned: share one copy of their spec.
-      spec = this.sharedSpec(canonicalInjectedName(spec));
+      spec = this.shared.byContent(canonicalInjectedName(spec));
     } else if (!isPod && r.errors.length === 0) {
       // A Deployment and its ReplicaSets (a CronJob and its Jobs) carry the same pod template: one copy.
-      spec = this.sharedSpec(spec);
+      spec = this.shared.byContent(spec);
     }
     const uid = typeof meta?.uid === 'string' ? meta.uid : undefined;
     const w: Workload = {
@@ -730,7 +709,7 @@ export class InventoryBuilder implements PartSink {
     // The version read, so `fix --apply` patches with optimistic concurrency against exactly what was analysed.
     if (!isPod && typeof meta?.resourceVersion === 'string' && meta.resourceVersion !== '') w.resourceVersion = meta.resourceVersion;
     const owners = ownerRefs(meta as ObjectMeta | undefined);
-    if (owners) w.ownerReferences = this.sharedOwners(owners);
+    if (owners) w.ownerReferences = this.shared.byContent(owners);
     if (r.errors.length) w.typeErrors = [...r.errors];
     if (spec.automountServiceAccountToken !== undefined) {
       const p = [...specPath, 'automountServiceAccountToken'];
@@ -964,8 +943,7 @@ export class InventoryBuilder implements PartSink {
   finish(): Inventory {
     if (this.finished) return this.inv;
     this.finished = true;
-    this.specs.clear();
-    this.ownerLists.clear();
+    this.shared.clear();
     this.strings.clear();
     this.inv.documents = this.documents;
     const all = this.inv.workloads;

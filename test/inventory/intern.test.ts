@@ -1,7 +1,7 @@
 // The scan's interner: equal sentences and lists held once, shared lists read-only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Interner, internerFor } from '../../src/analysis/intern.ts';
+import { Interner, internerFor } from '../../src/inventory/intern.ts';
 
 test('strings: the first copy is kept and handed out for every equal string', () => {
   const i = new Interner();
@@ -32,4 +32,19 @@ test('one interner per owner (per inventory): scans do not share values', () => 
   const inv1 = {}, inv2 = {};
   assert.equal(internerFor(inv1), internerFor(inv1));
   assert.notEqual(internerFor(inv1), internerFor(inv2));
+});
+
+test('byContent: the first value with the same JSON text is handed out; past the limit values stay unshared', () => {
+  const i = new Interner(2);
+  const a = { name: 'x', mounts: ['t'] };
+  assert.equal(i.byContent({ name: 'x', mounts: ['t'] }), i.byContent({ name: 'x', mounts: ['t'] }));
+  assert.equal(i.byContent(a), i.byContent({ name: 'x', mounts: ['t'] }), 'equal content: the first one kept');
+  const b = [{ kind: 'ReplicaSet' }];
+  assert.equal(i.byContent(b), b, 'second distinct value: kept');
+  const c = { other: true };
+  assert.equal(i.byContent(c), c);
+  assert.notEqual(i.byContent({ other: true }), c, 'the limit of 2 was reached: the third distinct value is not kept');
+  assert.equal(i.string('s'), 's', 'strings are kept apart from values (their own limit)');
+  i.clear();
+  assert.equal(i.byContent(c), c, 'cleared: kept again from scratch');
 });

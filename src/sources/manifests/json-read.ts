@@ -119,14 +119,18 @@ export class JsonFileReader implements JsonSplitEvents {
       return true;
     }
     let value: unknown;
+    // The item's text, decoded once: parsed, and kept for field lines when the reader keeps text.
+    let text: string | undefined;
     if (layout) {
       // Cut by indentation: a parse failure means the layout was not what it looked like; the splitter
       // rescans the item byte by byte (and reports real errors then).
-      value = parseQuiet(pieces, size);
+      text = textOf(pieces);
+      value = text === undefined ? undefined : parseQuiet(text);
       if (value === undefined) return false;
       if (layout.elided && isPlainObject(value) && isPlainObject(value.status) && Object.keys(value.status).length > 0) return false;
     } else {
-      value = this.parse(joinPieces(pieces, size), line, `item ${itemIndex} of the List`);
+      text = this.decode(joinPieces(pieces, size), line, `item ${itemIndex} of the List`);
+      value = text === undefined ? undefined : this.parseText(text, line, `item ${itemIndex} of the List`);
       if (value === undefined) return true;
     }
     if (!isPlainObject(value)) {
@@ -145,7 +149,7 @@ export class JsonFileReader implements JsonSplitEvents {
       }
       fillItemTypeFromList(value, list.kind, list.apiVersion);
     }
-    this.emitItem(value, line, docIndex, itemIndex, this.keepText && !layout?.elided ? joinPieces(pieces, size).toString('utf8') : undefined);
+    this.emitItem(value, line, docIndex, itemIndex, this.keepText && !layout?.elided ? text : undefined);
     return true;
   }
 
@@ -174,22 +178,25 @@ export class JsonFileReader implements JsonSplitEvents {
       }
       return;
     }
-    const value = this.parse(bytes, line, 'JSON document');
+    const text = this.decode(bytes, line, 'JSON document');
+    const value = text === undefined ? undefined : this.parseText(text, line, 'JSON document');
     if (value === undefined) {
       this.sink.document();
       return;
     }
-    const lineOf = this.keepText ? this.lineOfFn(bytes.toString('utf8'), line) : undefined;
+    const lineOf = this.keepText ? this.lineOfFn(text!, line) : undefined;
     emitDocument(value, { file: this.file, line, document: index, ...(lineOf ? { lineOf } : {}) }, this.sink);
   }
 
+  /** The bytes as text, or undefined with a `file:line` problem when they are not UTF-8. */
+  private decode(bytes: Buffer, line: number, what: string): string | undefined {
+    if (isUtf8(bytes)) return bytes.toString('utf8');
+    this.problem(line, `${what} is not valid UTF-8 text`);
+    return undefined;
+  }
+
   /** JSON.parse with a `file:line` problem on failure (undefined). */
-  private parse(bytes: Buffer, line: number, what: string): unknown {
-    if (!isUtf8(bytes)) {
-      this.problem(line, `${what} is not valid UTF-8 text`);
-      return undefined;
-    }
-    const text = bytes.toString('utf8');
+  private parseText(text: string, line: number, what: string): unknown {
     try {
       return JSON.parse(text);
     } catch {
@@ -202,13 +209,17 @@ export class JsonFileReader implements JsonSplitEvents {
   }
 }
 
-function parseQuiet(pieces: Buffer[], size: number): unknown {
+/** The pieces of an item as one text; undefined when one is not UTF-8 (pieces are cut at line ends). */
+function textOf(pieces: Buffer[]): string | undefined {
   let text = '';
   for (const p of pieces) {
     if (!isUtf8(p)) return undefined;
     text += p.toString('utf8');
   }
-  void size;
+  return text;
+}
+
+function parseQuiet(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

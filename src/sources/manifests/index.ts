@@ -179,13 +179,7 @@ export async function readManifestFile(shown: string, abs: string, sink: Invento
     // from the same descriptor (opening a FIFO twice would wait for a second writer).
     if (st.isFile() && st.size <= SMALL_FILE_BYTES && st.size <= chunkBytes) {
       const buf = Buffer.allocUnsafe(st.size);
-      let got = 0;
-      while (got < st.size) {
-        const n = readSync(fd, buf, got, st.size - got, got);
-        if (n === 0) break;
-        got += n;
-      }
-      small = buf.subarray(0, got);
+      small = buf.subarray(0, readFullyAt(fd, buf, st.size, 0));
       closeSync(fd);
     }
   } catch (e) {
@@ -195,6 +189,17 @@ export async function readManifestFile(shown: string, abs: string, sink: Invento
   }
   if (small) await readWhole(shown, small, sink, opts, state);
   else if (!regular || !readLargeJsonFile(shown, fd, sink, opts, chunkBytes)) await readInput(shown, createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: true }), sink, opts, state);
+}
+
+/** Reads `want` bytes at `position` into the start of `buf` (fewer at the end of the file); returns how many. */
+export function readFullyAt(fd: number, buf: Buffer, want: number, position: number): number {
+  let got = 0;
+  while (got < want) {
+    const n = readSync(fd, buf, got, want - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
 }
 
 /**

@@ -1,13 +1,13 @@
 // A reader thread (see parallel.ts): reads its share of the input with the ordinary readers into its own
 // InventoryBuilder and posts what it built every few thousand objects, so its memory stays flat.
 import { enableCompileCache } from 'node:module';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { InventoryBuilder } from '../../inventory/build.ts';
 import { PodTemplateTable } from '../../inventory/pod-templates.ts';
 import type { InventorySink, PartBuilderOptions } from '../../inventory/sink.ts';
 import type { InputProblem, SourcedObject } from '../../inventory/types.ts';
-import { applyWalkEntry } from './index.ts';
+import { applyWalkEntry, readFullyAt } from './index.ts';
 import { JsonFileReader } from './json-read.ts';
 import { MAX_RETAINED_YAML_BYTES, type ReaderMessage, type ReaderTask } from './parallel.ts';
 import type { YamlReadState } from './yaml-read.ts';
@@ -62,18 +62,11 @@ function readRange(t: Extract<ReaderTask, { mode: 'range' }>, sink: PostingSink)
     // the item's indentation before its `{` so the indentation fast path applies from the first item on.
     let prefix: Buffer | undefined = t.index > 0 ? Buffer.from(`{"items":[\n${' '.repeat(t.indent)}`, 'latin1') : undefined;
     for (let pos = t.start; pos < t.end && !reader.hasFailed && reader.trouble === undefined; ) {
-      const want = Math.min(t.chunkBytes, t.end - pos);
       // One buffer for the whole range (the reader copies what it keeps across chunks).
-      const chunk = buffer;
-      let got = 0;
-      while (got < want) {
-        const n = readSync(fd, chunk, got, want - got, pos + got);
-        if (n === 0) break;
-        got += n;
-      }
+      const got = readFullyAt(fd, buffer, Math.min(t.chunkBytes, t.end - pos), pos);
       if (got === 0) break;
       pos += got;
-      const bytes = chunk.subarray(0, got);
+      const bytes = buffer.subarray(0, got);
       reader.push(prefix ? Buffer.concat([prefix, bytes]) : bytes, () => reader.line);
       prefix = undefined;
     }

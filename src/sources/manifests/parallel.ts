@@ -18,7 +18,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { relocatePart, type InventoryPart } from '../../inventory/part.ts';
 import type { PartSink } from '../../inventory/sink.ts';
-import type { ManifestReadOptions, WalkEntry } from './index.ts';
+import { DEFAULT_MAX_JSON_OBJECT_BYTES, readFullyAt, type ManifestReadOptions, type WalkEntry } from './index.ts';
 
 /** Below this a dump is read faster by one thread than the threads take to start. */
 export const PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
@@ -107,13 +107,7 @@ export function findItemStart(fd: number, from: number, size: number, indent: nu
   const window = 1024 * 1024;
   const buf = Buffer.allocUnsafe(window + pattern.length);
   for (let pos = from; pos < size && pos - from < maxScan; pos += window) {
-    const want = Math.min(window + pattern.length, size - pos);
-    let got = 0;
-    while (got < want) {
-      const n = readSync(fd, buf, got, want - got, pos + got);
-      if (n === 0) break;
-      got += n;
-    }
+    const got = readFullyAt(fd, buf, Math.min(window + pattern.length, size - pos), pos);
     const at = buf.subarray(0, got).indexOf(pattern);
     if (at >= 0) return pos + at + 1 + indent + 3 + indent;
   }
@@ -157,7 +151,7 @@ export async function readListInParallel(shown: string, abs: string, size: numbe
     index,
     last: index + 1 === starts.length,
     indent: indent!,
-    maxJsonObjectBytes: opts.maxJsonObjectBytes ?? 64 * 1024 * 1024,
+    maxJsonObjectBytes: opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES,
     chunkBytes: opts.chunkBytes ?? 1024 * 1024,
   }));
   const results = await runAll(tasks, sink);

@@ -288,14 +288,6 @@ const ruleSetId = (rules: readonly unknown[]): number => {
   return id;
 };
 
-// Grants are shared between the subjects they reach (RbacEngine.toGrant): each is described once.
-const descriptions = new WeakMap<Grant, string>();
-const describedOnce = (g: Grant): string => {
-  let d = descriptions.get(g);
-  if (d === undefined) descriptions.set(g, (d = describeGrant(g)));
-  return d;
-};
-
 /**
  * Dangerous permissions held through `grants`: once with the cluster-wide grants (scope ''), then per namespace
  * with the cluster-wide grants plus that namespace's RoleBindings (only what is new there is reported).
@@ -320,7 +312,8 @@ export function findDangerousIn(grants: readonly Grant[], catalogue: readonly Da
     memo?.set(key, raw);
   }
   const back = new Map([...local].map(([ns, l]) => [l, ns]));
-  return raw.map(({ grantIdx, ...h }) => ({ ...h, scope: h.scope === '' ? '' : back.get(h.scope)!, via: grantIdx.length === 1 ? describedOnce(grants[grantIdx[0]!]!) : grantIdx.map((i) => describedOnce(grants[i]!)).join('; ') }));
+  // One grant (the usual case): its shared description itself, not a joined copy of it.
+  return raw.map(({ grantIdx, ...h }) => ({ ...h, scope: h.scope === '' ? '' : back.get(h.scope)!, via: grantIdx.length === 1 ? describeGrant(grants[grantIdx[0]!]!) : grantIdx.map((i) => describeGrant(grants[i]!)).join('; ') }));
 }
 
 /** Same as findDangerousIn, with the grants split as cluster-wide and per namespace. */

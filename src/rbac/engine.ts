@@ -110,8 +110,17 @@ function describeSubject(s: RbacSubject, bindingNamespace: string): string {
   return `${s.kind} ${q(s.name)}`;
 }
 
+// Grants are shared between the users they reach (RbacEngine.toGrant): each is described once.
+const descriptions = new WeakMap<Grant, string>();
+
 /** Upstream `clusterRoleBindingDescriber`/`roleBindingDescriber` strings. */
 export function describeGrant(g: Grant): string {
+  let d = descriptions.get(g);
+  if (d === undefined) descriptions.set(g, (d = describeGrantUncached(g)));
+  return d;
+}
+
+function describeGrantUncached(g: Grant): string {
   if (g.binding.kind === 'ClusterRoleBinding') {
     return `ClusterRoleBinding ${q(g.binding.name)} of ${g.role.kind} ${q(g.role.name)} to ${describeSubject(g.subject, '')}`;
   }

@@ -6,6 +6,7 @@
 // values and everything else. Field types are checked on the way in; a wrong type becomes one input problem
 // (`file:line: …`) and an `unknown` verdict, never a crash or a silent pass.
 import type { PartBuilderOptions, PartSink } from './sink.ts';
+import { isUtf8 } from 'node:buffer';
 import type {
   Container,
   EnvFromSource,
@@ -14,6 +15,7 @@ import type {
   Inventory,
   KubeObject,
   ObjectMeta,
+  ObjectRereader,
   OwnerReference,
   PodRecord,
   PodSpec,
@@ -35,6 +37,7 @@ import { serviceAccountKey } from './types.ts';
 import { PodTemplateTable, groupOf, type PodTemplatePath } from './pod-templates.ts';
 import type { InventoryPart, PartServiceAccount } from './part.ts';
 import { Interner } from './intern.ts';
+import { carriesInjectedTokenRaw, DeferredPods, podFieldsWellTyped } from './deferred-pods.ts';
 
 export interface InventoryBuilderOptions {
   origin?: Inventory['origin'];
@@ -499,6 +502,11 @@ function carriesInjectedToken(w: Workload): boolean {
   return [...(s.initContainers ?? []), ...(s.containers ?? []), ...(s.ephemeralContainers ?? [])].some((c) => (c.volumeMounts ?? []).some((m) => m.name === vol.name));
 }
 
+/** The index of a List item from its location's `items/<n>`. */
+function itemIndexOf(itemPath: string | undefined): number {
+  return itemPath !== undefined && itemPath.startsWith('items/') ? Number(itemPath.slice(6)) : 0;
+}
+
 /** Pods read back from a cluster: admission already ran, so their volumes are the truth, not a simulation. */
 function isReadBack(obj: KubeObject, origin: Inventory['origin']): boolean {
   if (origin === 'cluster') return true;
@@ -534,6 +542,12 @@ export class InventoryBuilder implements PartSink {
   private readonly keepPodIdentities: boolean;
   /** partMode: ServiceAccounts read since the last `takePart`, in input order. */
   private partServiceAccounts: PartServiceAccount[] = [];
+  /** Owned Pods kept as rows until finish() knows whether their owner is in the input (deferred-pods.ts). */
+  private readonly deferred = new DeferredPods();
+  /** The files deferred Pods are read again from, closed by finish(). */
+  private readonly rereaders = new Set<ObjectRereader>();
+  /** Set while finish() builds a deferred Pod in full: it was recorded (pod records) when first read. */
+  private rebuilding = false;
 
   constructor(opts: InventoryBuilderOptions = {}) {
     this.partMode = opts.partMode ?? false;
@@ -658,7 +672,8 @@ export class InventoryBuilder implements PartSink {
   private readWorkload(so: SourcedObject, r: ObjectReader, tpl: PodTemplatePath, apiVersion: string, kind: string, namespace: string, name: string, meta: Record<string, unknown> | undefined): void {
     const obj = so.object;
     const isPod = tpl.group === '' && kind === 'Pod';
-    if (isPod && this.keepPodRecords) this.recordPod(obj, meta);
+    if (isPod && this.keepPodRecords && !this.rebuilding) this.recordPod(obj, meta);
+    if (isPod && so.reread && this.defer(so, namespace, name, meta)) return;
     const templateObj = tpl.path.length === 0 ? obj : at(obj, tpl.path);
     let spec: PodSpec | undefined;
     let tmeta: ObjectMeta = {};
@@ -719,6 +734,35 @@ export class InventoryBuilder implements PartSink {
       if (text !== undefined) w.automountSpelling = text;
     }
     this.inv.workloads.push(w);
+  }
+
+  /**
+   * Keeps an owned, admitted, well-typed Pod that can be read again as a row (see deferred-pods.ts); false when
+   * it must be built now. Its verdicts are the same either way: finish() builds it in full if its owner is absent.
+   */
+  private defer(so: SourcedObject, namespace: string, name: string, meta: Record<string, unknown> | undefined): boolean {
+    const obj = so.object;
+    if (this.partMode || obj.apiVersion !== 'v1' || so.lineOf || so.sourceText) return false;
+    const owners = ownerRefs(meta as ObjectMeta | undefined);
+    if (!owners || !isReadBack(obj, this.origin) || !podFieldsWellTyped(obj)) return false;
+    const d = this.deferred;
+    const reread = so.reread!;
+    d.pos.push(this.inv.workloads.length);
+    d.start.push(reread.start);
+    d.end.push(reread.end);
+    d.by.push(reread.by);
+    this.rereaders.add(reread.by);
+    d.line.push(so.location.line);
+    d.document.push(so.location.document ?? 0);
+    d.item.push(itemIndexOf(so.location.itemPath));
+    d.injected.push(carriesInjectedTokenRaw(obj) ? 1 : 0);
+    d.namespace.push(namespace);
+    d.owners.push(this.shared.byContent(owners));
+    if (this.keepPodIdentities) {
+      d.names.push(name);
+      d.uids.push(typeof meta?.uid === 'string' ? meta.uid : '');
+    }
+    return true;
   }
 
   /** What the well-known jq audit reads of a Pod, kept for every Pod in input order. */
@@ -943,8 +987,6 @@ export class InventoryBuilder implements PartSink {
   finish(): Inventory {
     if (this.finished) return this.inv;
     this.finished = true;
-    this.shared.clear();
-    this.strings.clear();
     this.inv.documents = this.documents;
     const all = this.inv.workloads;
     const byUid = new Map<string, Workload>();
@@ -955,19 +997,19 @@ export class InventoryBuilder implements PartSink {
       if (w.uid) byUid.set(w.uid, w);
       byKey.set(keyOf(w.kind, w.namespace, w.name), w);
     }
-    const parentOf = (w: Workload): Workload | undefined => {
-      const refs = w.ownerReferences;
+    const parentFor = (refs: readonly OwnerReference[] | undefined, namespace: string, self: Workload | undefined): Workload | undefined => {
       if (!refs) return undefined;
       // The controller reference first, then the others.
       for (const controllerPass of [true, false]) {
         for (const ref of refs) {
           if ((ref.controller === true) !== controllerPass) continue;
-          const p = (ref.uid ? byUid.get(ref.uid) : undefined) ?? byKey.get(keyOf(ref.kind, w.namespace, ref.name));
-          if (p && p !== w) return p;
+          const p = (ref.uid ? byUid.get(ref.uid) : undefined) ?? byKey.get(keyOf(ref.kind, namespace, ref.name));
+          if (p && p !== self) return p;
         }
       }
       return undefined;
     };
+    const parentOf = (w: Workload): Workload | undefined => parentFor(w.ownerReferences, w.namespace, w);
     // Top owner above each owning workload, memoised (every pod of a ReplicaSet climbs the same chain);
     // a workload being visited maps to null, so an ownership cycle ends instead of looping.
     const tops = new Map<Workload, Workload | null>();
@@ -985,18 +1027,20 @@ export class InventoryBuilder implements PartSink {
     };
     const injected = new WeakMap<PodSpec, boolean>();
     const kept: Workload[] = [];
-    for (const w of all) {
+    const keepPodIdentities = this.keepPodIdentities;
+    const d = this.deferred;
+    const place = (w: Workload): void => {
       const top = topOf(w);
       if (!top) {
         // A Pod still holding its placeholder (or a reader thread's copy of it) reports itself. Owners are not
         // asked: with keepPodIdentities off, one with a single folded pod also has a count of 1 and no names.
         if (w.kind === 'Pod' && w.pods.count === 1 && w.pods.names.length === 0) w.pods = { count: 1, names: [w.name], uids: w.uid ? [w.uid] : [] };
         kept.push(w);
-        continue;
+        return;
       }
       if (w.kind === 'Pod') {
         top.pods.count += 1;
-        if (this.keepPodIdentities) {
+        if (keepPodIdentities) {
           top.pods.names.push(w.name);
           if (w.uid) top.pods.uids.push(w.uid);
         }
@@ -1008,10 +1052,75 @@ export class InventoryBuilder implements PartSink {
           if (has) top.admittedPods.withInjectedToken += 1;
         }
       }
+    };
+    // A deferred Pod is folded into its owner like any other; with no owner in the input it is built in full.
+    const settleDeferred = (j: number): void => {
+      const p = parentFor(d.owners[j], d.namespace[j]!, undefined);
+      if (!p) {
+        const w = this.rebuildDeferred(j);
+        if (w) place(w);
+        return;
+      }
+      const top = topAbove(p) ?? p;
+      top.pods.count += 1;
+      if (keepPodIdentities) {
+        top.pods.names.push(d.names[j]!);
+        if (d.uids[j]) top.pods.uids.push(d.uids[j]!);
+      }
+      top.admittedPods ??= { count: 0, withInjectedToken: 0 };
+      top.admittedPods.count += 1;
+      top.admittedPods.withInjectedToken += d.injected[j]!;
+    };
+    let next = 0;
+    for (let k = 0; k < all.length; k++) {
+      while (next < d.length && d.pos[next]! <= k) settleDeferred(next++);
+      place(all[k]!);
     }
+    while (next < d.length) settleDeferred(next++);
     // Workloads kept have no owner in the input: their declared ownerReferences stay (contract).
     this.inv.workloads = kept;
+    for (const r of this.rereaders) r.close();
+    this.rereaders.clear();
+    // Emptied rather than dropped: see DeferredPods.clear.
+    d.clear();
+    all.length = 0;
+    tops.clear();
+    byUid.clear();
+    byKey.clear();
+    this.shared.clear();
+    this.strings.clear();
     return this.inv;
+  }
+
+  /**
+   * A deferred Pod whose owner is not in the input, read again from its file and built in full (no problem can
+   * arise: it was well-typed when first read). A file changed in between is an input problem.
+   */
+  private rebuildDeferred(j: number): Workload | undefined {
+    const d = this.deferred;
+    const by = d.by[j]!;
+    const location: SourceLocation = { file: by.file, line: d.line[j]!, document: d.document[j]!, itemPath: `items/${d.item[j]!}` };
+    let obj: unknown;
+    try {
+      const bytes = by.read(d.start[j]!, d.end[j]!);
+      obj = isUtf8(bytes) ? JSON.parse(bytes.toString('utf8')) : undefined;
+    } catch {
+      obj = undefined;
+    }
+    if (!isObject(obj) || obj.kind !== 'Pod') {
+      this.problem({ file: by.file, line: location.line, message: `item ${d.item[j]!} of the List (a Pod) changed while the file was being read; scan it again`, level: 'error' });
+      return undefined;
+    }
+    const before = this.inv.workloads;
+    this.inv.workloads = [];
+    this.rebuilding = true;
+    try {
+      this.object({ object: obj as KubeObject, location });
+      return this.inv.workloads[0];
+    } finally {
+      this.rebuilding = false;
+      this.inv.workloads = before;
+    }
   }
 }
 

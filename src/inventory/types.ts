@@ -59,6 +59,22 @@ export interface SourcedObject {
    * that Kubernetes (YAML 1.1) reads as a boolean. Undefined when unknown (JSON, live objects).
    */
   sourceText?: (path: readonly (string | number)[]) => string | undefined;
+  /**
+   * Where the object's bytes can be read again (a List item of a regular file). Set by the JSON reader for Pods,
+   * and only when the file lists other kinds after them: the builder may then keep an owned Pod as a compact
+   * record and build it in full only if its owner turns out to be absent (see inventory/deferred-pods.ts).
+   */
+  reread?: { by: ObjectRereader; start: number; end: number };
+}
+
+/** Reads the bytes of an object again from its file (an offset range, as the reader recorded it). */
+export interface ObjectRereader {
+  /** The file as the user gave it. */
+  readonly file: string;
+  /** The bytes at [start, end); throws when they cannot be read (the file shrank or went away). */
+  read(start: number, end: number): Buffer;
+  /** Releases the file (called once the inventory is finished). */
+  close(): void;
 }
 
 /** A problem with one input that did not stop the others. Rendered as one line: `file:line: message`. */

@@ -9,7 +9,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isPartSink, type InventorySink, type PartSink } from '../../inventory/sink.ts';
-import type { InputProblem } from '../../inventory/types.ts';
+import type { InputProblem, ObjectRereader } from '../../inventory/types.ts';
 import { SKIP_EXTENSION } from './emit.ts';
 import { JsonFileReader } from './json-read.ts';
 import { MAX_RETAINED_YAML_BYTES, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, readEntriesInParallel, readerThreads, readListInParallel } from './parallel.ts';
@@ -188,7 +188,7 @@ export async function readManifestFile(shown: string, abs: string, sink: Invento
     return;
   }
   if (small) await readWhole(shown, small, sink, opts, state);
-  else if (!regular || !readLargeJsonFile(shown, fd, sink, opts, chunkBytes)) await readInput(shown, createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: true }), sink, opts, state);
+  else if (!regular || !readLargeJsonFile(shown, abs, fd, sink, opts, chunkBytes)) await readInput(shown, createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: true }), sink, opts, state);
 }
 
 /** Reads `want` bytes at `position` into the start of `buf` (fewer at the end of the file); returns how many. */
@@ -208,7 +208,7 @@ export function readFullyAt(fd: number, buf: Buffer, want: number, position: num
  * that matters (its reads are positional: the descriptor still stands at 0 for the caller to stream), when the
  * file does not start as JSON.
  */
-function readLargeJsonFile(shown: string, fd: number, sink: InventorySink, opts: ManifestReadOptions, chunkBytes: number): boolean {
+function readLargeJsonFile(shown: string, abs: string, fd: number, sink: InventorySink, opts: ManifestReadOptions, chunkBytes: number): boolean {
   let reader: JsonFileReader | undefined;
   try {
     const buf = Buffer.allocUnsafe(chunkBytes);
@@ -218,13 +218,18 @@ function readLargeJsonFile(shown: string, fd: number, sink: InventorySink, opts:
       const n = readSync(fd, buf, 0, reader ? chunkBytes : Math.min(chunkBytes, SNIFF_BYTES), pos);
       if (n === 0) break;
       let chunk = buf.subarray(0, n);
+      let chunkAt = pos;
       if (!reader) {
         if (sniff(chunk) !== 'json') return false;
-        reader = new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES, { reusedChunks: true });
-        if (hasBom(chunk)) chunk = chunk.subarray(3);
+        const rereader = otherKindsFollowPods(fd, fstatSync(fd).size) ? new FileRereader(shown, abs) : undefined;
+        reader = new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES, { reusedChunks: true, ...(rereader ? { rereader } : {}) });
+        if (hasBom(chunk)) {
+          chunk = chunk.subarray(3);
+          chunkAt += 3;
+        }
       }
       pos += n;
-      feed(reader, chunk);
+      reader.push(chunk, () => reader!.line, chunkAt);
       if (reader.hasFailed) break;
     }
     if (!reader) return false;
@@ -235,6 +240,46 @@ function readLargeJsonFile(shown: string, fd: number, sink: InventorySink, opts:
   }
   closeSync(fd);
   return true;
+}
+
+/**
+ * Whether a JSON List file names, among the items at its end, a kind other than Pod: `kubectl get` prints the
+ * kinds asked for one after the other, Pods first, so owners, ServiceAccounts and RBAC then follow the Pods.
+ * Only then are owned Pods worth deferring (inventory/deferred-pods.ts): in a Pods-only dump (the `kubectl get
+ * pods -A -o json` of the well-known jq audit) no owner follows, and every deferred Pod would be read twice.
+ * This decides speed only: deferred or not, the inventory is the same. Reads the last 256 KiB; kubectl's layout
+ * puts the List's own `kind` at the smallest indentation and item keys at three times it.
+ */
+export function otherKindsFollowPods(fd: number, size: number): boolean {
+  const want = Math.min(size, 256 * 1024);
+  const buf = Buffer.allocUnsafe(want);
+  const tail = buf.toString('latin1', 0, readFullyAt(fd, buf, want, size - want));
+  const kinds: { indent: number; kind: string }[] = [];
+  for (const m of tail.matchAll(/\n( +)"kind": "([A-Za-z0-9]+)"/g)) kinds.push({ indent: m[1]!.length, kind: m[2]! });
+  if (kinds.length === 0) return false;
+  const listIndent = Math.min(...kinds.map((k) => k.indent));
+  return kinds.some((k) => k.indent === 3 * listIndent && k.kind !== 'Pod');
+}
+
+/** Reads byte ranges of a file again (deferred Pods whose owner turned out to be absent). */
+class FileRereader implements ObjectRereader {
+  readonly file: string;
+  private readonly abs: string;
+  private fd: number | undefined;
+  constructor(file: string, abs: string) {
+    this.file = file;
+    this.abs = abs;
+  }
+  read(start: number, end: number): Buffer {
+    this.fd ??= openSync(this.abs, 'r');
+    const buf = Buffer.allocUnsafe(end - start);
+    if (readFullyAt(this.fd, buf, end - start, start) !== end - start) throw new Error('the file is shorter than when it was read');
+    return buf;
+  }
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }
 
 /** One input already in memory: the same as readInput with a single chunk, without stream overhead. */

@@ -2,7 +2,7 @@
 // a stream of documents; List items are parsed one at a time, unwanted kinds are not parsed at all.
 import { isUtf8 } from 'node:buffer';
 import type { InventorySink } from '../../inventory/sink.ts';
-import type { KubeObject, SourcedObject } from '../../inventory/types.ts';
+import type { KubeObject, ObjectRereader, SourcedObject } from '../../inventory/types.ts';
 import { full } from './yaml-full-lazy.ts';
 import { emitDocument, fillItemTypeFromList, hasTypeMeta, isPlainObject, SKIP_ITEM_NO_TYPE } from './emit.ts';
 import { findJsonSyntaxError } from './json-error.ts';
@@ -24,6 +24,12 @@ export interface JsonFileReaderOptions {
   reusedChunks?: boolean;
   /** Cut unread subtrees before parsing; default: when the text is not kept. */
   elide?: boolean;
+  /**
+   * The file can be read again by offset (a regular file that lists other kinds after its Pods): Pods then
+   * carry where their bytes are, so the inventory may keep owned ones as compact rows (inventory/deferred-pods.ts).
+   * `push` must then be given each chunk's offset in the file.
+   */
+  rereader?: ObjectRereader;
 }
 
 export class JsonFileReader implements JsonSplitEvents {
@@ -48,12 +54,18 @@ export class JsonFileReader implements JsonSplitEvents {
   readonly rangeMode: boolean;
   trouble: string | undefined;
 
+  private readonly rereader: ObjectRereader | undefined;
+  /** The chunk being split and its offset in the file (with a rereader). */
+  private chunk: Buffer | undefined;
+  private chunkOffset = 0;
+
   constructor(file: string, sink: InventorySink, maxObjectBytes: number, opts: JsonFileReaderOptions = {}) {
     const keepText = opts.keepText ?? false;
     this.file = file;
     this.sink = sink;
     this.keepText = keepText;
     this.rangeMode = opts.rangeMode ?? false;
+    this.rereader = opts.rereader;
     // Small inputs are parsed whole (their text backs lineOf); elision only pays on big dumps.
     this.splitter = new JsonSplitter(this, { maxObjectBytes, elide: opts.elide ?? !keepText, reusedChunks: opts.reusedChunks ?? false });
   }
@@ -75,8 +87,10 @@ export class JsonFileReader implements JsonSplitEvents {
     return this.failed || this.splitter.hasFailed;
   }
 
-  push(chunk: Buffer, lineOfChunkStart: () => number): void {
+  push(chunk: Buffer, lineOfChunkStart: () => number, fileOffset = 0): void {
     if (this.hasFailed) return;
+    this.chunk = chunk;
+    this.chunkOffset = fileOffset;
     const nul = chunk.indexOf(0);
     if (nul >= 0) {
       this.failed = true;
@@ -149,11 +163,22 @@ export class JsonFileReader implements JsonSplitEvents {
       }
       fillItemTypeFromList(value, list.kind, list.apiVersion);
     }
-    this.emitItem(value, line, docIndex, itemIndex, this.keepText && !layout?.elided ? text : undefined);
+    // Cut by indentation, the item lies inside the current chunk: its pieces are views of it.
+    const reread = layout && this.rereader && kind === 'Pod' ? this.rereadRange(pieces) : undefined;
+    this.emitItem(value, line, docIndex, itemIndex, this.keepText && !layout?.elided ? text : undefined, reread);
     return true;
   }
 
-  private emitItem(value: Record<string, unknown>, line: number, docIndex: number, itemIndex: number, text?: string): void {
+  private rereadRange(pieces: Buffer[]): SourcedObject['reread'] {
+    const chunk = this.chunk!;
+    const first = pieces[0]!;
+    const last = pieces[pieces.length - 1]!;
+    if (first.buffer !== chunk.buffer || last.buffer !== chunk.buffer) return undefined;
+    const base = this.chunkOffset - chunk.byteOffset;
+    return { by: this.rereader!, start: base + first.byteOffset, end: base + last.byteOffset + last.length };
+  }
+
+  private emitItem(value: Record<string, unknown>, line: number, docIndex: number, itemIndex: number, text?: string, reread?: SourcedObject['reread']): void {
     if (!hasTypeMeta(value)) {
       this.sink.skipped(SKIP_ITEM_NO_TYPE);
       return;
@@ -164,6 +189,7 @@ export class JsonFileReader implements JsonSplitEvents {
     };
     const lineOf = text === undefined ? undefined : this.lineOfFn(text, line);
     if (lineOf) so.lineOf = lineOf;
+    if (reread) so.reread = reread;
     this.sink.object(so);
   }
 

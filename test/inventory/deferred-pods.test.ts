@@ -29,7 +29,7 @@ function admittedPod(name: string, rsUid = 'rs-uid', rsName = 'rs'): KubeObject 
       uid: `uid-${name}`,
       creationTimestamp: '2026-01-01T00:00:00Z',
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rsUid, controller: true, blockOwnerDeletion: true }],
-    },
+    } as Record<string, unknown> as KubeObject['metadata'],
     spec: {
       serviceAccountName: 'app',
       serviceAccount: 'app',

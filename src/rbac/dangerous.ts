@@ -304,11 +304,12 @@ export function findDangerousIn(grants: readonly Grant[], catalogue: readonly Da
     if (l === undefined) local.set(ns, (l = `\u0000${local.size}`));
     return l;
   };
-  const shaped = grants.map((g) => ({ ...g, scope: localOf(g.scope) }));
-  const key = memo ? shaped.map((g) => `${g.scope}#${ruleSetId(g.rules)}`).join(',') : '';
+  const scopes = grants.map((g) => localOf(g.scope));
+  const key = memo ? grants.map((g, i) => `${scopes[i]!}#${ruleSetId(g.rules)}`).join(',') : '';
   let raw = memo?.get(key);
   if (!raw) {
-    raw = evaluate(shaped, catalogue);
+    // Copies with local scopes are made only when evaluating: most subjects find their shape in the memo.
+    raw = evaluate(grants.map((g, i) => ({ ...g, scope: scopes[i]! })), catalogue);
     memo?.set(key, raw);
   }
   const back = new Map([...local].map(([ns, l]) => [l, ns]));

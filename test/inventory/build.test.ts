@@ -93,6 +93,29 @@ describe('pods folded into the top owner of the same input', () => {
     assert.deepEqual(inv.workloads[0]!.pods.names, ['cj-1-x']);
     assert.deepEqual(inv.workloads[1]!.ownerReferences?.map((r) => r.name), ['cj-1'], 'an owner absent from the input stays declared');
   });
+  test('a ReplicaSet printed after its Deployment (kubectl order) is linked, not built; its wrongly typed fields are still reported', () => {
+    const owned = (name: string, template: Record<string, unknown>) =>
+      obj('apps/v1', 'ReplicaSet', name, { spec: { template } }, { uid: `${name}-uid`, ownerReferences: [{ kind: 'Deployment', name: 'web', uid: 'd1', controller: true }] });
+    const pod = (name: string, rs: string) => obj('v1', 'Pod', name, { spec: tpl().spec }, { uid: `${name}-uid`, ownerReferences: [{ kind: 'ReplicaSet', name: rs, uid: `${rs}-uid`, controller: true }] });
+    const inv = buildInventory(
+      [
+        pod('web-1-a', 'web-1'),
+        pod('web-2-a', 'web-2'),
+        pod('web-3-a', 'web-3'),
+        obj('apps/v1', 'Deployment', 'web', { spec: { template: tpl({ serviceAccountName: 'web' }) } }, { uid: 'd1' }),
+        owned('web-1', tpl({ serviceAccountName: 'old' })),
+        owned('web-2', tpl({ automountServiceAccountToken: 'no' })),
+        owned('web-3', { metadata: [], spec: tpl().spec }),
+      ].map((o) => sourced(o)),
+    );
+    assert.deepEqual(inv.workloads.map((w) => `${w.kind}/${w.name}:${w.pods.count}`), ['Deployment/web:3'], 'every ReplicaSet folded, its Pods counted at the top');
+    assert.equal(inv.workloads[0]!.template.spec.serviceAccountName, 'web', 'the Deployment keeps its own template');
+    assert.deepEqual(
+      inv.problems.map((p) => p.message),
+      ['ReplicaSet ns/web-2: spec.template.spec.automountServiceAccountToken must be a boolean (true or false), got string "no"', 'ReplicaSet ns/web-3: spec.template.metadata must be a mapping, got a list'],
+      'the same problems as when every ReplicaSet is built',
+    );
+  });
 });
 
 describe('ServiceAccounts, Secrets, Namespaces, RBAC', () => {

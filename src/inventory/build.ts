@@ -510,6 +510,16 @@ function carriesInjectedToken(w: Workload): boolean {
   return [...(s.initContainers ?? []), ...(s.containers ?? []), ...(s.ephemeralContainers ?? [])].some((c) => (c.volumeMounts ?? []).some((m) => m.name === vol.name));
 }
 
+function sameOwners(a: readonly OwnerReference[], b: readonly OwnerReference[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.kind !== y.kind || x.name !== y.name || x.apiVersion !== y.apiVersion || x.uid !== y.uid || x.controller !== y.controller) return false;
+  }
+  return true;
+}
+
 /** The template of a linked workload: never read (it is always folded into its owner), so one shared value. */
 const LINKED_TEMPLATE: Workload['template'] = Object.freeze({ metadata: Object.freeze({}), spec: Object.freeze({}) }) as Workload['template'];
 
@@ -784,7 +794,10 @@ export class InventoryBuilder implements PartSink {
     d.item.push(itemIndexOf(so.location.itemPath));
     d.injected.push(carriesInjectedTokenRaw(obj) ? 1 : 0);
     d.namespace.push(namespace);
-    d.owners.push(this.shared.byContent(owners));
+    // Pods of one owner are printed next to each other (kubectl sorts by name): equal to the row before is
+    // the usual case, and comparing is cheaper than hashing the list's JSON text.
+    const before = d.owners[d.owners.length - 1];
+    d.owners.push(before !== undefined && sameOwners(before, owners) ? before : this.shared.byContent(owners));
     if (this.keepPodIdentities) {
       d.names.push(name);
       d.uids.push(typeof meta?.uid === 'string' ? meta.uid : '');

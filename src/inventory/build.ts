@@ -626,6 +626,17 @@ export class InventoryBuilder implements PartSink {
     return this.strings.string(v);
   }
 
+  /**
+   * `intern` for a field that usually repeats the previous object's value (kind, apiVersion and namespace: a
+   * dump is sorted by kind, then namespace). Comparing with that value is cheaper than hashing a fresh string.
+   */
+  private internRepeated(v: string, field: 0 | 1 | 2): string {
+    const last = this.lastValues[field]!;
+    return v === last ? last : (this.lastValues[field] = this.intern(v));
+  }
+
+  private readonly lastValues = ['', '', ''];
+
   wantsKind(kind: string): boolean {
     return this.wanted.has(kind);
   }
@@ -654,8 +665,8 @@ export class InventoryBuilder implements PartSink {
 
   object(so: SourcedObject): void {
     const obj = so.object;
-    const kind = typeof obj.kind === 'string' ? this.intern(obj.kind) : '';
-    const apiVersion = typeof obj.apiVersion === 'string' ? this.intern(obj.apiVersion) : '';
+    const kind = typeof obj.kind === 'string' ? this.internRepeated(obj.kind, 0) : '';
+    const apiVersion = typeof obj.apiVersion === 'string' ? this.internRepeated(obj.apiVersion, 1) : '';
     if (!this.wanted.has(kind)) {
       this.skipped(`kind ${kind || '(none)'} not used`);
       return;
@@ -665,7 +676,7 @@ export class InventoryBuilder implements PartSink {
     const group = groupOf(apiVersion);
     const clusterScoped = (group === '' && kind === 'Namespace') || (group === RBAC_GROUP && (kind === 'ClusterRole' || kind === 'ClusterRoleBinding'));
     // Namespaced objects without a namespace land where `kubectl apply` puts them: the default namespace.
-    const namespace = clusterScoped ? '' : typeof meta?.namespace === 'string' && meta.namespace !== '' ? this.intern(meta.namespace) : 'default';
+    const namespace = clusterScoped ? '' : typeof meta?.namespace === 'string' && meta.namespace !== '' ? this.internRepeated(meta.namespace, 2) : 'default';
     const what = `${kind} ${namespace ? namespace + '/' : ''}${name || '(unnamed)'}`;
     const r = new ObjectReader(so, what, (p) => this.problem(p));
     if (obj.metadata !== undefined && !isObject(obj.metadata)) {

@@ -354,8 +354,9 @@ export class JsonSplitter {
           }
         }
       }
-      // Lines are short: a byte loop beats Buffer#indexOf's call cost here.
-      j = s + 1;
+      // Lines are short: a byte loop beats Buffer#indexOf's call cost here. From `s` itself: on a blank or
+      // whitespace-only line, `s` is already the next newline.
+      j = s;
       while (j < n && chunk[j] !== NEWLINE) j++;
       if (j >= n) break;
     }

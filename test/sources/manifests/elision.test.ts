@@ -61,3 +61,20 @@ test('pod-spec blocks are really cut for built-in kinds, and only for them', () 
   assert.deepEqual(JSON.parse(seen[1]!.text), custom, 'a custom kind keeps every key, whatever its name');
   assert.deepEqual(JSON.parse(seen[2]!.text), namesake, 'a custom Job keeps every key');
 });
+
+test('item lines stay exact across blank and whitespace-only lines, inside cut subtrees and outside them', () => {
+  const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns' }, spec: { containers: [{ name: 'c', resources: { limits: { cpu: '1' } } }] }, status: { phase: 'Running', conditions: [{ type: 'Ready' }] } });
+  let list = JSON.stringify({ apiVersion: 'v1', items: [pod('a'), pod('b'), pod('c'), pod('d')], kind: 'List' }, null, 4);
+  // A blank line in a's status (cut), a whitespace-only line in b's resources (cut), a blank line in c's metadata (kept).
+  list = list.replace('"phase": "Running"', '\n"phase": "Running"').replace('"cpu": "1"', '      \n"cpu": "1"').replace('"name": "c",', '\n"name": "c",');
+  const starts: number[] = [];
+  list.split('\n').forEach((l, i) => {
+    if (l === '        {') starts.push(i + 1);
+  });
+  const seen: number[] = [];
+  const sp = new JsonSplitter({ document() {}, error(m) { assert.fail(m); }, item(_p, _s, line) { seen.push(line); } }, { maxObjectBytes: 1 << 20 });
+  sp.push(Buffer.from(list));
+  sp.end();
+  assert.equal(starts.length, 4);
+  assert.deepEqual(seen, starts);
+});

@@ -49,8 +49,16 @@ before(async () => {
   }
   const r = await cp.kubectl(['apply', '-f', '-'], { input: docs.map((d) => JSON.stringify(d)).join('\n') });
   assert.equal(r.code, 0, r.stderr);
+  // Each policy starts to be enforced on its own schedule: wait until all three deny (a run once saw the pods
+  // rule enforced and the templates rule not yet).
+  const probes = [
+    pod('probe'),
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'probe', namespace: ns, labels }, spec: { selector: { matchLabels: { a: 'probe' } }, template: { metadata: { labels: { a: 'probe' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'probe', namespace: ns, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }] },
+  ];
   for (let i = 0; i < 150; i++) {
-    if ((await tryCreate(pod('probe'))).code !== 0) return;
+    const codes = await Promise.all(probes.map((o) => tryCreate(o).then((r) => r.code)));
+    if (codes.every((c) => c !== 0)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('policies never took effect');

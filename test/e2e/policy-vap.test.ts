@@ -91,9 +91,11 @@ before(async () => {
   const opts: PolicyOptions = { ...DEFAULT_POLICY_OPTIONS, namePrefix: `ksa-${id}`, exemptLabel: { key: 'ksa-exempt', value: 'yes' } };
   await kubectlOk(['apply', '-f', '-'], yaml(scoped(vapPolicies(opts), [ns, nsOff])));
   await kubectlOk(['apply', '-f', '-'], yaml(scoped(vapPolicies({ ...opts, mode: 'warn', namePrefix: `ksa-${id}-warn` }), [warnNs])));
-  // Policies take effect once the API server's policy informer has them: poll with a violating pod.
+  // Policies take effect once the API server's policy informer has them, each on its own schedule: poll with
+  // a violating pod, Deployment and RoleBinding (waiting for the pod alone once let a Deployment through).
+  const probes = [pod('probe', ns), deployment('probe', ns), roleBinding('probe', ns, [{ kind: 'ServiceAccount', name: 'default', namespace: ns }])];
   for (let i = 0; i < 150; i++) {
-    const denied = (await tryCreate(pod('probe', ns))).code !== 0;
+    const denied = (await Promise.all(probes.map((o) => tryCreate(o)))).every((r) => r.code !== 0);
     const warned = /Warning/.test((await tryCreate(pod('probe', warnNs))).stderr);
     if (denied && warned) return;
     await new Promise((r) => setTimeout(r, 200));

@@ -805,10 +805,11 @@ export class InventoryBuilder implements PartSink {
     d.item.push(itemIndexOf(so.location.itemPath));
     d.injected.push(carriesInjectedTokenRaw(obj) ? 1 : 0);
     d.namespace.push(namespace);
-    // Pods of one owner are printed next to each other (kubectl sorts by name): equal to the row before is
-    // the usual case, and comparing is cheaper than hashing the list's JSON text.
+    // Pods of one owner are printed next to each other (kubectl sorts by name), so sharing with the row before
+    // holds each owner list about once. Not through `shared`: a row's list is read only by finish(), and its
+    // ~60,000 JSON keys filled the table that Deployments' specs are shared through.
     const before = d.owners[d.owners.length - 1];
-    d.owners.push(before !== undefined && sameOwners(before, owners) ? before : this.shared.byContent(owners));
+    d.owners.push(before !== undefined && sameOwners(before, owners) ? before : owners);
     if (this.keepPodIdentities) {
       d.names.push(name);
       d.uids.push(typeof meta?.uid === 'string' ? meta.uid : '');

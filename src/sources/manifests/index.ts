@@ -12,6 +12,7 @@ import { isPartSink, type InventorySink, type PartSink } from '../../inventory/s
 import type { InputProblem, ObjectRereader } from '../../inventory/types.ts';
 import { SKIP_EXTENSION } from './emit.ts';
 import { JsonFileReader } from './json-read.ts';
+import { createLineIndex } from './line-index.ts';
 import { MAX_RETAINED_YAML_BYTES, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, readEntriesInParallel, readerThreads, readListInParallel } from './parallel.ts';
 import type { YamlFileReader, YamlReadState } from './yaml-read.ts';
 
@@ -211,7 +212,9 @@ export function readFullyAt(fd: number, buf: Buffer, want: number, position: num
 function readLargeJsonFile(shown: string, abs: string, fd: number, sink: InventorySink, opts: ManifestReadOptions, chunkBytes: number): boolean {
   let reader: JsonFileReader | undefined;
   try {
-    const buf = Buffer.allocUnsafe(chunkBytes);
+    // Chunks are read straight into the line index's memory when this Node runs it (see line-index.ts).
+    const lineIndex = createLineIndex(chunkBytes);
+    const buf = lineIndex?.buffer ?? Buffer.allocUnsafe(chunkBytes);
     let pos = 0;
     for (;;) {
       // The first read only decides the format (a YAML file is then streamed from 0: keep that re-read small).
@@ -222,7 +225,7 @@ function readLargeJsonFile(shown: string, abs: string, fd: number, sink: Invento
       if (!reader) {
         if (sniff(chunk) !== 'json') return false;
         const rereader = otherKindsFollowPods(fd, fstatSync(fd).size) ? new FileRereader(shown, abs) : undefined;
-        reader = new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES, { reusedChunks: true, ...(rereader ? { rereader } : {}) });
+        reader = new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES, { reusedChunks: true, ...(rereader ? { rereader } : {}), ...(lineIndex ? { lineIndex } : {}) });
         if (hasBom(chunk)) {
           chunk = chunk.subarray(3);
           chunkAt += 3;

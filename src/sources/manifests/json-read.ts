@@ -8,6 +8,7 @@ import { emitDocument, fillItemTypeFromList, hasTypeMeta, isPlainObject, SKIP_IT
 import { findJsonSyntaxError } from './json-error.ts';
 import { joinPieces, JsonSplitter } from './json-split.ts';
 import type { ItemLayout, JsonSplitEvents, ListTypeMeta } from './json-split.ts';
+import type { LineIndex } from './line-index.ts';
 
 interface PendingItem {
   object: Record<string, unknown>;
@@ -30,6 +31,8 @@ export interface JsonFileReaderOptions {
    * `push` must then be given each chunk's offset in the file.
    */
   rereader?: ObjectRereader;
+  /** Line starts found by vector code for chunks read into its buffer (see JsonSplitOptions.lineIndex). */
+  lineIndex?: LineIndex;
 }
 
 export class JsonFileReader implements JsonSplitEvents {
@@ -67,7 +70,7 @@ export class JsonFileReader implements JsonSplitEvents {
     this.rangeMode = opts.rangeMode ?? false;
     this.rereader = opts.rereader;
     // Small inputs are parsed whole (their text backs lineOf); elision only pays on big dumps.
-    this.splitter = new JsonSplitter(this, { maxObjectBytes, elide: opts.elide ?? !keepText, reusedChunks: opts.reusedChunks ?? false });
+    this.splitter = new JsonSplitter(this, { maxObjectBytes, elide: opts.elide ?? !keepText, reusedChunks: opts.reusedChunks ?? false, ...(opts.lineIndex ? { lineIndex: opts.lineIndex } : {}) });
   }
 
   /** Lazy field lines of an object whose JSON text starts at `line`. */

@@ -160,9 +160,11 @@ export interface LineIndex {
 export function createLineIndex(chunkBytes: number, maxLines = chunkBytes >> 3): LineIndex | undefined {
   const chunkArea = Math.ceil((chunkBytes + 64) / 8) * 8;
   const recordBytes = maxLines * 8;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil((chunkArea + recordBytes) / PAGE) });
+  let memory: { buffer: ArrayBuffer };
   let lines: (start: number, end: number, out: number, cap: number) => number;
   try {
+    // `node --jitless` has no WebAssembly at all; a V8 without SIMD rejects the module.
+    memory = new WebAssembly.Memory({ initial: Math.ceil((chunkArea + recordBytes) / PAGE) });
     compiled ??= new WebAssembly.Module(moduleBytes());
     const instance = new WebAssembly.Instance(compiled, { e: { m: memory } });
     lines = instance.exports.lines as typeof lines;

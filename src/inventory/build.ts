@@ -520,6 +520,13 @@ function sameOwners(a: readonly OwnerReference[], b: readonly OwnerReference[]):
   return true;
 }
 
+/** A workload record: its identity, where it was read, and its (pruned) template. `uid` is kept when non-empty. */
+function workload(so: SourcedObject, tpl: PodTemplatePath, kind: string, apiVersion: string, namespace: string, name: string, template: Workload['template'], pods: Workload['pods'], alreadyAdmitted: boolean, uid: string | undefined): Workload {
+  const w: Workload = { kind, apiVersion, namespace, name, location: so.location, template, templatePath: tpl.path, pods, alreadyAdmitted };
+  if (uid) w.uid = uid;
+  return w;
+}
+
 /** The template of a linked workload: never read (it is always folded into its owner), so one shared value. */
 const LINKED_TEMPLATE: Workload['template'] = Object.freeze({ metadata: Object.freeze({}), spec: Object.freeze({}) }) as Workload['template'];
 
@@ -718,7 +725,8 @@ export class InventoryBuilder implements PartSink {
     const obj = so.object;
     const isPod = tpl.group === '' && kind === 'Pod';
     if (isPod && this.keepPodRecords && !this.rebuilding) this.recordPod(obj, meta);
-    if (isPod && so.reread && this.defer(so, namespace, name, meta)) return;
+    const owners = ownerRefs(meta as ObjectMeta | undefined);
+    if (isPod && so.reread && owners && this.defer(so, namespace, name, meta, owners)) return;
     const templateObj = tpl.path.length === 0 ? obj : at(obj, tpl.path);
     let spec: PodSpec | undefined;
     let tmeta: ObjectMeta = {};
@@ -738,7 +746,7 @@ export class InventoryBuilder implements PartSink {
         return;
       }
       const t = templateObj as Record<string, unknown>;
-      if (!isPod && this.link(so, tpl, kind, apiVersion, namespace, name, meta, t)) return;
+      if (!isPod && owners?.length === 1 && this.link(so, tpl, kind, apiVersion, namespace, name, meta, t, owners)) return;
       if (t.metadata !== undefined && !isObject(t.metadata)) r.bad(sub(tpl.path, 'metadata'), 'a mapping', t.metadata);
       // A Pod's own labels are not read by any analysis; only the mirror-pod annotation is (§1.7).
       tmeta = isPod ? podMeta(t.metadata) : trimMeta(t.metadata);
@@ -754,22 +762,11 @@ export class InventoryBuilder implements PartSink {
       spec = this.shared.byContent(spec);
     }
     const uid = typeof meta?.uid === 'string' ? meta.uid : undefined;
-    const w: Workload = {
-      kind,
-      apiVersion,
-      namespace,
-      name,
-      location: so.location,
-      template: { metadata: tmeta, spec },
-      templatePath: tpl.path,
-      // A Pod's own `pods` (itself) is made in finish() only for Pods no owner in the input takes in.
-      pods: isPod ? UNFOLDED_POD : this.keepPodIdentities ? { count: 0, names: [], uids: [] } : { count: 0, names: NO_STRINGS, uids: NO_STRINGS },
-      alreadyAdmitted: readBack,
-    };
-    if (uid) w.uid = uid;
+    // A Pod's own `pods` (itself) is made in finish() only for Pods no owner in the input takes in.
+    const pods = isPod ? UNFOLDED_POD : this.keepPodIdentities ? { count: 0, names: [], uids: [] } : { count: 0, names: NO_STRINGS, uids: NO_STRINGS };
+    const w = workload(so, tpl, kind, apiVersion, namespace, name, { metadata: tmeta, spec }, pods, readBack, uid);
     // The version read, so `fix --apply` patches with optimistic concurrency against exactly what was analysed.
     if (!isPod && typeof meta?.resourceVersion === 'string' && meta.resourceVersion !== '') w.resourceVersion = meta.resourceVersion;
-    const owners = ownerRefs(meta as ObjectMeta | undefined);
     if (owners) w.ownerReferences = this.shared.byContent(owners);
     // An owner a later ReplicaSet or Job may be linked to (see link()).
     else if (!isPod && uid && !this.partMode) this.ownersByUid.set(uid, w);
@@ -788,11 +785,10 @@ export class InventoryBuilder implements PartSink {
    * Keeps an owned, admitted, well-typed Pod that can be read again as a row (see deferred-pods.ts); false when
    * it must be built now. Its verdicts are the same either way: finish() builds it in full if its owner is absent.
    */
-  private defer(so: SourcedObject, namespace: string, name: string, meta: Record<string, unknown> | undefined): boolean {
+  private defer(so: SourcedObject, namespace: string, name: string, meta: Record<string, unknown> | undefined, owners: OwnerReference[]): boolean {
     const obj = so.object;
     if (this.partMode || obj.apiVersion !== 'v1' || so.lineOf || so.sourceText) return false;
-    const owners = ownerRefs(meta as ObjectMeta | undefined);
-    if (!owners || !isReadBack(obj, this.origin) || !podFieldsWellTyped(obj)) return false;
+    if (!isReadBack(obj, this.origin) || !podFieldsWellTyped(obj)) return false;
     const d = this.deferred;
     const reread = so.reread!;
     d.pos.push(this.inv.workloads.length);
@@ -825,25 +821,13 @@ export class InventoryBuilder implements PartSink {
    * CronJobs before their Jobs). Only when every field the builder reads has its type, so that nothing it would
    * report is hidden. False: build it in full.
    */
-  private link(so: SourcedObject, tpl: PodTemplatePath, kind: string, apiVersion: string, namespace: string, name: string, meta: Record<string, unknown> | undefined, template: Record<string, unknown>): boolean {
+  private link(so: SourcedObject, tpl: PodTemplatePath, kind: string, apiVersion: string, namespace: string, name: string, meta: Record<string, unknown> | undefined, template: Record<string, unknown>, owners: OwnerReference[]): boolean {
     if (this.partMode || tpl.shape === 'argo-workflow' || tpl.path.length === 0 || so.lineOf || so.sourceText) return false;
-    const owners = ownerRefs(meta as ObjectMeta | undefined);
-    const uid = owners?.length === 1 ? owners[0]!.uid : undefined;
+    const uid = owners[0]!.uid;
     const owner = uid ? this.ownersByUid.get(uid) : undefined;
     if (!owner || (template.metadata !== undefined && !isObject(template.metadata)) || !podFieldsWellTyped(template)) return false;
-    const w: Workload = {
-      kind,
-      apiVersion,
-      namespace,
-      name,
-      location: so.location,
-      template: LINKED_TEMPLATE,
-      templatePath: tpl.path,
-      pods: { count: 0, names: NO_STRINGS, uids: NO_STRINGS },
-      alreadyAdmitted: false,
-      ownerReferences: owners!,
-    };
-    if (typeof meta?.uid === 'string' && meta.uid) w.uid = meta.uid;
+    const w = workload(so, tpl, kind, apiVersion, namespace, name, LINKED_TEMPLATE, { count: 0, names: NO_STRINGS, uids: NO_STRINGS }, false, typeof meta?.uid === 'string' ? meta.uid : undefined);
+    w.ownerReferences = owners;
     this.linkedTo.set(w, owner);
     this.inv.workloads.push(w);
     return true;

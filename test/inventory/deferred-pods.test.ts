@@ -223,7 +223,7 @@ test('a deferred Pod whose owner is absent is read again: a file changed in betw
   assert.equal(openDescriptors(), descriptors, 'the file opened to read the Pod again was closed');
 });
 
-test('Pods are deferred only in files that list other kinds after them', () => {
+test('the tail check that chooses deferral: true only when the file lists other kinds after its Pods', () => {
   const check = (text: string): boolean => {
     const file = join(tmp, 'tail.json');
     writeFileSync(file, text);

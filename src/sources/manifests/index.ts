@@ -166,6 +166,7 @@ export async function readManifestFile(shown: string, abs: string, sink: Invento
   const chunkBytes = opts.chunkBytes ?? 1024 * 1024;
   let small: Buffer | undefined;
   let regular = false;
+  let size = 0;
   let fd: number;
   try {
     fd = openSync(abs, 'r');
@@ -176,6 +177,7 @@ export async function readManifestFile(shown: string, abs: string, sink: Invento
   try {
     const st = fstatSync(fd);
     regular = st.isFile();
+    size = st.size;
     // Pipes and process substitution (`-f <(helm template …)`) report size 0: those are streamed
     // from the same descriptor (opening a FIFO twice would wait for a second writer).
     if (st.isFile() && st.size <= SMALL_FILE_BYTES && st.size <= chunkBytes) {
@@ -189,7 +191,7 @@ export async function readManifestFile(shown: string, abs: string, sink: Invento
     return;
   }
   if (small) await readWhole(shown, small, sink, opts, state);
-  else if (!regular || !readLargeJsonFile(shown, abs, fd, sink, opts, chunkBytes)) await readInput(shown, createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: true }), sink, opts, state);
+  else if (!regular || !readLargeJsonFile(shown, abs, fd, size, sink, opts, chunkBytes)) await readInput(shown, createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: true }), sink, opts, state);
 }
 
 /** Reads `want` bytes at `position` into the start of `buf` (fewer at the end of the file); returns how many. */
@@ -209,7 +211,7 @@ export function readFullyAt(fd: number, buf: Buffer, want: number, position: num
  * that matters (its reads are positional: the descriptor still stands at 0 for the caller to stream), when the
  * file does not start as JSON.
  */
-function readLargeJsonFile(shown: string, abs: string, fd: number, sink: InventorySink, opts: ManifestReadOptions, chunkBytes: number): boolean {
+function readLargeJsonFile(shown: string, abs: string, fd: number, size: number, sink: InventorySink, opts: ManifestReadOptions, chunkBytes: number): boolean {
   let reader: JsonFileReader | undefined;
   try {
     // Chunks are read straight into the line index's memory when this Node runs it (see line-index.ts).
@@ -224,7 +226,7 @@ function readLargeJsonFile(shown: string, abs: string, fd: number, sink: Invento
       let chunkAt = pos;
       if (!reader) {
         if (sniff(chunk) !== 'json') return false;
-        const rereader = otherKindsFollowPods(fd, fstatSync(fd).size) ? new FileRereader(shown, abs) : undefined;
+        const rereader = otherKindsFollowPods(fd, size) ? new FileRereader(shown, abs) : undefined;
         reader = new JsonFileReader(shown, sink, opts.maxJsonObjectBytes ?? DEFAULT_MAX_JSON_OBJECT_BYTES, { reusedChunks: true, ...(rereader ? { rereader } : {}), ...(lineIndex ? { lineIndex } : {}) });
         if (hasBom(chunk)) {
           chunk = chunk.subarray(3);

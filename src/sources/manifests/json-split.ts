@@ -623,6 +623,10 @@ const UNREAD_BLOCK_KEYS: readonly Buffer[] = [
   'affinity', 'args', 'command', 'dnsConfig', 'hostAliases', 'lifecycle', 'livenessProbe', 'nodeSelector', 'ports',
   'readinessGates', 'readinessProbe', 'resizePolicy', 'resources', 'securityContext', 'startupProbe', 'tolerations',
   'topologySpreadConstraints',
+  // Inside volumes and env: a downwardAPI volume or projection is kept only as present (its items are never read),
+  // and env values from fields, resources or ConfigMaps are dropped (only secretKeyRef can carry a token). The
+  // injected kube-api-access volume's downwardAPI items are 11 % of a kubectl-printed Pod once the rest is cut.
+  'downwardAPI', 'fieldRef', 'resourceFieldRef', 'configMapKeyRef',
 ].map((k) => Buffer.from(`"${k}": `));
 const UNREAD_BY_FIRST_CHAR = new Map<number, Buffer[]>();
 for (const k of UNREAD_BLOCK_KEYS) {

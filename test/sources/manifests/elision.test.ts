@@ -49,7 +49,7 @@ test('pod-spec blocks are really cut for built-in kinds, and only for them', () 
   const custom = { apiVersion: 'example.com/v1', kind: 'Widget', spec: { resources: { template: { spec: { serviceAccountName: 'keep-me' } } } } };
   // A custom resource that shares a built-in kind's name is not cut either: only the group tells them apart.
   const namesake = { apiVersion: 'example.com/v1', kind: 'Job', spec: { resources: { template: { spec: { serviceAccountName: 'keep-me-too' } } } } };
-  const list = JSON.stringify({ apiVersion: 'v1', items: [JSON.parse(text).items.find((i: { kind: string }) => i.kind === 'Pod'), custom, namesake], kind: 'List' }, null, 4);
+  const list = JSON.stringify({ apiVersion: 'v1', items: [JSON.parse(text).items.find((i: { kind: string }) => i.kind === 'Pod' && JSON.stringify(i.spec.containers).includes('"fieldRef"')), custom, namesake], kind: 'List' }, null, 4);
   sp.push(Buffer.from(list));
   sp.end();
   const pod = JSON.parse(seen[0]!.text);
@@ -58,6 +58,13 @@ test('pod-spec blocks are really cut for built-in kinds, and only for them', () 
   assert.deepEqual(pod.spec.tolerations, [], 'tolerations cut');
   assert.deepEqual(pod.spec.containers[0].resources, {}, 'container resources cut');
   assert.ok(pod.spec.containers[0].volumeMounts.length > 0, 'volume mounts kept');
+  // The injected volume keeps its token and ConfigMap projections; its downwardAPI projection is only present.
+  const injected = pod.spec.volumes.find((v: { name: string }) => v.name.startsWith('kube-api-access-'));
+  assert.deepEqual(injected.projected.sources.map((s: object) => Object.keys(s)[0]), ['serviceAccountToken', 'configMap', 'downwardAPI']);
+  assert.deepEqual(injected.projected.sources[2].downwardAPI, {}, 'downwardAPI items cut');
+  assert.equal(injected.projected.sources[1].configMap.name, 'kube-root-ca.crt', 'ConfigMap projection kept');
+  const fromField = pod.spec.containers.flatMap((c: { env?: { valueFrom?: { fieldRef?: object } }[] }) => c.env ?? []).find((e: { valueFrom?: { fieldRef?: object } }) => e.valueFrom?.fieldRef);
+  assert.deepEqual(fromField?.valueFrom, { fieldRef: {} }, 'env fieldRef cut, the entry kept');
   assert.deepEqual(JSON.parse(seen[1]!.text), custom, 'a custom kind keeps every key, whatever its name');
   assert.deepEqual(JSON.parse(seen[2]!.text), namesake, 'a custom Job keeps every key');
 });

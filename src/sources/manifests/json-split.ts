@@ -329,6 +329,16 @@ export class JsonSplitter {
     let r = this.lineCursor;
     if (records) while (r < lineCount && records[2 * r]! <= i) r++;
     for (let j = records ? (r < lineCount ? records[2 * r]! : -1) : chunk.indexOf(NEWLINE, i + 1); j >= 0 && j < n; ) {
+      if (records && cutFrom >= 0) {
+        // Inside a cut subtree only the line that closes it matters: lines indented deeper are skipped on their
+        // indentation alone (a third of a kubectl dump's lines lie in status, managedFields and unread blocks).
+        while (r < lineCount && records[2 * r + 1]! > cutIndent) {
+          newlines++;
+          r++;
+        }
+        if (r >= lineCount) break;
+        j = records[2 * r]!;
+      }
       newlines++;
       let s: number;
       if (records) {

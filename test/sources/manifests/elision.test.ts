@@ -49,7 +49,7 @@ test('pod-spec blocks are really cut for built-in kinds, and only for them', () 
   const custom = { apiVersion: 'example.com/v1', kind: 'Widget', spec: { resources: { template: { spec: { serviceAccountName: 'keep-me' } } } } };
   // A custom resource that shares a built-in kind's name is not cut either: only the group tells them apart.
   const namesake = { apiVersion: 'example.com/v1', kind: 'Job', spec: { resources: { template: { spec: { serviceAccountName: 'keep-me-too' } } } } };
-  const list = JSON.stringify({ apiVersion: 'v1', items: [JSON.parse(text).items.find((i: { kind: string }) => i.kind === 'Pod' && JSON.stringify(i.spec.containers).includes('"fieldRef"')), custom, namesake], kind: 'List' }, null, 4);
+  const list = JSON.stringify({ apiVersion: 'v1', items: [JSON.parse(text).items.find((i: { kind: string; spec?: { containers?: unknown } }) => i.kind === 'Pod' && JSON.stringify(i.spec?.containers).includes('"fieldRef"')), custom, namesake], kind: 'List' }, null, 4);
   sp.push(Buffer.from(list));
   sp.end();
   const pod = JSON.parse(seen[0]!.text);

@@ -85,3 +85,31 @@ test('item lines stay exact across blank and whitespace-only lines, inside cut s
   assert.equal(starts.length, 4);
   assert.deepEqual(seen, starts);
 });
+
+test('an item cut into pieces is decoded as one text: multi-byte characters kept, invalid UTF-8 still reported at its line', () => {
+  const pod = (name: string, note: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { annotations: { note }, name, namespace: 'ns' },
+    spec: { containers: [{ name: 'c', resources: { limits: { cpu: '1' } } }], serviceAccountName: `sa-${note}`, tolerations: [{ key: 'k' }] },
+    status: { phase: 'Running' },
+  });
+  const list = JSON.stringify({ apiVersion: 'v1', items: [pod('a', 'café ☃'), pod('b', 'plain'), pod('c', 'BAD')], kind: 'List' }, null, 4);
+  // The third Pod's annotation gets a byte that is not UTF-8; it sits in a kept piece between two cuts.
+  const bytes = Buffer.from(list);
+  const bad = bytes.indexOf('BAD');
+  bytes[bad] = 0xff;
+  const b = new InventoryBuilder({ origin: 'manifests' });
+  const r = new JsonFileReader('dump.json', b, 64 << 20, { elide: true });
+  r.push(bytes, () => r.line);
+  r.end();
+  const inv = b.finish();
+  const a = inv.workloads.find((w) => w.name === 'a');
+  assert.equal(a?.template.spec.serviceAccountName, 'sa-café ☃', 'multi-byte text after a cut decodes intact');
+  assert.ok(inv.workloads.some((w) => w.name === 'b'));
+  assert.ok(!inv.workloads.some((w) => w.name === 'c'), 'the Pod that is not UTF-8 is not read');
+  const lineOfC = list.split('\n').findIndex((l) => l.includes('"BAD"')) + 1;
+  assert.equal(inv.problems.length, 1);
+  assert.match(inv.problems[0]!.message, /UTF-8/);
+  assert.ok(inv.problems[0]!.line > 0 && inv.problems[0]!.line <= lineOfC, `problem at line ${inv.problems[0]!.line}, the item is before line ${lineOfC}`);
+});

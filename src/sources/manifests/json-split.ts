@@ -380,9 +380,15 @@ export class JsonSplitter {
             cutFrom = chunk.indexOf(LBRACE, s) + 1;
             cutIndent = sp;
           }
-        } else if (inMetadata && sp === 2 * keyIndent - indent && startsWith(chunk, s, MANAGED_FIELDS_KEY)) {
-          cutFrom = s + MANAGED_FIELDS_KEY.length;
-          cutIndent = sp;
+        } else if (inMetadata && sp === 2 * keyIndent - indent) {
+          if (startsWith(chunk, s, MANAGED_FIELDS_KEY)) {
+            cutFrom = s + MANAGED_FIELDS_KEY.length;
+            cutIndent = sp;
+          } else if (builtinGroup && kind === 'Pod' && startsWith(chunk, s, LABELS_KEY) && chunk[s + LABELS_KEY.length] === NEWLINE) {
+            // A Pod's own labels are read by no analysis (the builder keeps only its mirror-pod annotation).
+            cutFrom = s + LABELS_KEY.length;
+            cutIndent = sp;
+          }
         } else if (builtinGroup && kind !== undefined && sp > keyIndent && !inMetadata && BUILTIN_WORKLOAD_KINDS.has(kind)) {
           const after = unreadBlockAt(chunk, s);
           if (after > 0) {
@@ -619,6 +625,7 @@ const KIND_KEY = Buffer.from('"kind": "');
 const STATUS_KEY = Buffer.from('"status": {');
 const METADATA_KEY = Buffer.from('"metadata": {');
 const MANAGED_FIELDS_KEY = Buffer.from('"managedFields": [');
+const LABELS_KEY = Buffer.from('"labels": {');
 const DATA_KEY = Buffer.from('"data": {');
 const STRING_DATA_KEY = Buffer.from('"stringData": {');
 

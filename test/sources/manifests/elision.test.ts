@@ -65,6 +65,8 @@ test('pod-spec blocks are really cut for built-in kinds, and only for them', () 
   assert.equal(injected.projected.sources[1].configMap.name, 'kube-root-ca.crt', 'ConfigMap projection kept');
   const fromField = pod.spec.containers.flatMap((c: { env?: { valueFrom?: { fieldRef?: object } }[] }) => c.env ?? []).find((e: { valueFrom?: { fieldRef?: object } }) => e.valueFrom?.fieldRef);
   assert.deepEqual(fromField?.valueFrom, { fieldRef: {} }, 'env fieldRef cut, the entry kept');
+  assert.deepEqual(pod.metadata.labels, {}, "a Pod's own labels cut (no analysis reads them)");
+  assert.ok(pod.metadata.ownerReferences.length > 0 && typeof pod.metadata.uid === 'string', 'owner references and uid kept');
   assert.deepEqual(JSON.parse(seen[1]!.text), custom, 'a custom kind keeps every key, whatever its name');
   assert.deepEqual(JSON.parse(seen[2]!.text), namesake, 'a custom Job keeps every key');
 });

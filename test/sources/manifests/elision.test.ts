@@ -58,11 +58,12 @@ test('pod-spec blocks are really cut for built-in kinds, and only for them', () 
   assert.deepEqual(pod.spec.tolerations, [], 'tolerations cut');
   assert.deepEqual(pod.spec.containers[0].resources, {}, 'container resources cut');
   assert.ok(pod.spec.containers[0].volumeMounts.length > 0, 'volume mounts kept');
-  // The injected volume keeps its token and ConfigMap projections; its downwardAPI projection is only present.
+  // The injected volume keeps its token projection; its ConfigMap and downwardAPI projections are only present.
   const injected = pod.spec.volumes.find((v: { name: string }) => v.name.startsWith('kube-api-access-'));
   assert.deepEqual(injected.projected.sources.map((s: object) => Object.keys(s)[0]), ['serviceAccountToken', 'configMap', 'downwardAPI']);
+  assert.deepEqual(injected.projected.sources[0].serviceAccountToken, { expirationSeconds: 3607, path: 'token' }, 'token projection kept');
+  assert.deepEqual(injected.projected.sources[1].configMap, {}, 'ConfigMap projection cut');
   assert.deepEqual(injected.projected.sources[2].downwardAPI, {}, 'downwardAPI items cut');
-  assert.equal(injected.projected.sources[1].configMap.name, 'kube-root-ca.crt', 'ConfigMap projection kept');
   const fromField = pod.spec.containers.flatMap((c: { env?: { valueFrom?: { fieldRef?: object } }[] }) => c.env ?? []).find((e: { valueFrom?: { fieldRef?: object } }) => e.valueFrom?.fieldRef);
   assert.deepEqual(fromField?.valueFrom, { fieldRef: {} }, 'env fieldRef cut, the entry kept');
   assert.deepEqual(pod.metadata.labels, {}, "a Pod's own labels cut (no analysis reads them)");

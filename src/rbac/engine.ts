@@ -181,10 +181,12 @@ export class RbacEngine {
   readonly builtin: BuiltinPolicy | null;
 
   private readonly crbIndex = new Map<string, BindingEntry[]>();
-  /** key = namespace + NUL + subject key */
-  private readonly rbIndex = new Map<string, BindingEntry[]>();
-  /** subject key → namespaces with RoleBindings for it */
-  private readonly rbNamespaces = new Map<string, Set<string>>();
+  /**
+   * subject key → namespace → its RoleBindings there. Keyed subject first: a service account's four subject keys
+   * (its user and three groups) are made once per question, and namespaces (the inventory's own strings) are
+   * looked up under them, instead of building `namespace + key` strings for every namespace a group reaches.
+   */
+  private readonly rbBySubject = new Map<string, Map<string, BindingEntry[]>>();
   private readonly crbEntries: BindingEntry[] = [];
   private readonly rbEntriesByNs = new Map<string, BindingEntry[]>();
 
@@ -212,10 +214,9 @@ export class RbacEngine {
       const e = this.entry(b, ordinal++);
       push(this.rbEntriesByNs, b.namespace, e);
       for (const key of this.subjectKeys(b, b.namespace)) {
-        push(this.rbIndex, b.namespace + '\u0000' + key, e);
-        let s = this.rbNamespaces.get(key);
-        if (!s) this.rbNamespaces.set(key, (s = new Set()));
-        s.add(b.namespace);
+        let byNs = this.rbBySubject.get(key);
+        if (!byNs) this.rbBySubject.set(key, (byNs = new Map()));
+        push(byNs, b.namespace, e);
       }
     }
   }
@@ -254,14 +255,27 @@ export class RbacEngine {
     return [...keys];
   }
 
-  private candidates(index: Map<string, BindingEntry[]>, prefix: string, user: UserInfo): BindingEntry[] {
-    const seen = new Set<BindingEntry>();
-    const out: BindingEntry[] = [];
-    const add = (list: BindingEntry[] | undefined): void => {
-      for (const e of list ?? []) if (!seen.has(e)) (seen.add(e), out.push(e));
-    };
-    add(index.get(prefix + userKey(user.name)));
-    for (const g of user.groups) add(index.get(prefix + groupKey(g)));
+  /** The user's subject keys: its name, then each group. */
+  private static keysOf(user: UserInfo): string[] {
+    return [userKey(user.name), ...user.groups.map(groupKey)];
+  }
+
+  /** The bindings listed under any of `keys` (ClusterRoleBindings when `namespace` is null), once each, in evaluation order. */
+  private candidates(keys: readonly string[], namespace: string | null): BindingEntry[] {
+    let out: BindingEntry[] | undefined;
+    let only: BindingEntry[] | undefined;
+    for (const k of keys) {
+      const list = namespace === null ? this.crbIndex.get(k) : this.rbBySubject.get(k)?.get(namespace);
+      if (list === undefined || list.length === 0) continue;
+      // Most questions meet one list: return it as is (read-only) instead of copying it.
+      if (only === undefined && out === undefined) {
+        only = list;
+        continue;
+      }
+      if (out === undefined) out = [...only!];
+      for (const e of list) if (!out.includes(e)) out.push(e);
+    }
+    if (out === undefined) return only ?? [];
     return out.sort((a, b) => a.ordinal - b.ordinal);
   }
 
@@ -297,17 +311,17 @@ export class RbacEngine {
    * The bindings that apply to `user` for a request in `namespace` ('' = cluster-scoped), in evaluation order,
    * plus the role-resolution errors met (upstream VisitRulesFor).
    */
-  visit(user: UserInfo, namespace: string): { grants: Grant[]; errors: string[] } {
+  visit(user: UserInfo, namespace: string, keys: readonly string[] = RbacEngine.keysOf(user)): { grants: Grant[]; errors: string[] } {
     const grants: Grant[] = [];
     const errors: string[] = [];
-    for (const e of this.candidates(this.crbIndex, '', user)) {
+    for (const e of this.candidates(keys, null)) {
       const g = this.toGrant(e, user, '');
       if (!g) continue;
       if (e.error) errors.push(e.error);
       else grants.push(g);
     }
     if (namespace) {
-      for (const e of this.candidates(this.rbIndex, namespace + '\u0000', user)) {
+      for (const e of this.candidates(keys, namespace)) {
         const g = this.toGrant(e, user, namespace);
         if (!g) continue;
         if (e.error) errors.push(e.error);
@@ -348,19 +362,20 @@ export class RbacEngine {
   }
 
   /** Namespaces where RoleBindings apply to `user` (cluster-wide grants are not included). */
-  namespacesWithRoleBindings(user: UserInfo): string[] {
+  namespacesWithRoleBindings(user: UserInfo, keys: readonly string[] = RbacEngine.keysOf(user)): string[] {
     const out = new Set<string>();
-    for (const key of [userKey(user.name), ...user.groups.map(groupKey)]) for (const ns of this.rbNamespaces.get(key) ?? []) out.add(ns);
+    for (const key of keys) for (const ns of this.rbBySubject.get(key)?.keys() ?? []) out.add(ns);
     return [...out].sort();
   }
 
   /** Every grant that reaches `user` anywhere: cluster-wide ones, then each namespace's RoleBindings. */
   allGrants(user: UserInfo): { grants: Grant[]; errors: string[] } {
-    const first = this.visit(user, '');
-    const grants = [...first.grants];
-    const errors = [...first.errors];
-    for (const ns of this.namespacesWithRoleBindings(user)) {
-      for (const e of this.candidates(this.rbIndex, ns + '\u0000', user)) {
+    const keys = RbacEngine.keysOf(user);
+    const first = this.visit(user, '', keys);
+    const grants = first.grants;
+    const errors = first.errors;
+    for (const ns of this.namespacesWithRoleBindings(user, keys)) {
+      for (const e of this.candidates(keys, ns)) {
         const g = this.toGrant(e, user, ns);
         if (!g) continue;
         if (e.error) errors.push(e.error);

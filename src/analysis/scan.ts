@@ -117,7 +117,8 @@ export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}
   const reports = inv.workloads.map((w) => reportWorkload(w, inv, opts));
   t?.mark('token reports');
   const rbac = analyzeRbac(inv, reports, opts.rbac ?? {});
-  collectGarbageBetweenPhases(reports.length); // the RBAC engine's working tables
+  // No forced collection here: the RBAC phase's garbage is collected with the inventory once the rules have run
+  // (see analysis/memory.ts for what that trades).
   t?.mark('rbac');
   let evidence: unknown;
   if (opts.auditLogs?.length) {

@@ -333,12 +333,9 @@ function readVolume(r: ObjectReader, v: Record<string, unknown>, path: Path): Vo
             if (items) secret.items = items;
             sources.push({ secret });
           }
-        } else if (isObject(s.configMap)) {
-          // Kept by name only: it tells an injected kube-api-access volume (kube-root-ca.crt) apart.
-          sources.push({ configMap: typeof s.configMap.name === 'string' ? { name: s.configMap.name } : {} });
-        } else if (s.downwardAPI !== undefined) {
-          sources.push({ downwardAPI: true });
         }
+        // ConfigMap and downwardAPI projections carry no token: prune() would drop them, so they are not read
+        // (the JSON splitter cuts their contents before parsing).
       });
       out.projected = { sources };
     }

@@ -218,8 +218,7 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
   const INCOMPLETE = missing ? ({ needed: 'unknown', reason: `${missing}, so whether the token grants anything beyond the defaults is unknown` } as const) : undefined;
   const needBySa = new Map<ServiceAccountPermissions, { needed: 'no' | 'unknown'; reason: string }>();
   const needOf = (p: ServiceAccountPermissions, notMounted: boolean): { needed: 'no' | 'unknown'; reason: string } => {
-    // Unreadable RBAC leaves every need verdict `unknown`, a token-less workload's included (as the separate
-    // coverage step this replaces did).
+    // Unreadable RBAC leaves every need verdict `unknown`, a token-less workload's included.
     if (INCOMPLETE) return INCOMPLETE;
     // Semantics: "needed" asks whether the workload would lose API access without a token. A workload that
     // already runs without one needs none, whatever its service account may do.

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Interner, internerFor } from '../../src/inventory/intern.ts';
 
-test('strings: the first copy is kept and handed out for every equal string', () => {
+// Which copy of a string is handed out is not observable in JavaScript (strings compare by value); what sharing
+// saves is measured in docs/benchmarks.md. These check that interning never changes a value.
+test('strings: an equal string comes back for every string, however it was built', () => {
   const i = new Interner();
   const a = ['token of ', 'ns/web'].join('');
   const b = ['token of ns', '/web'].join('');
@@ -44,7 +46,6 @@ test('byContent: the first value with the same JSON text is handed out; past the
   const c = { other: true };
   assert.equal(i.byContent(c), c);
   assert.notEqual(i.byContent({ other: true }), c, 'the limit of 2 was reached: the third distinct value is not kept');
-  assert.equal(i.string('s'), 's', 'strings are kept apart from values (their own limit)');
   i.clear();
   assert.equal(i.byContent(c), c, 'cleared: kept again from scratch');
 });

@@ -7,6 +7,7 @@
 //
 // The scanner tracks string/escape state and nesting depth; strings are skipped with
 // Buffer#indexOf. It does not validate JSON: the pieces it cuts are handed to JSON.parse, which does.
+import type { LineIndex } from './line-index.ts';
 
 export interface JsonSplitEvents {
   /**
@@ -72,8 +73,6 @@ const NEWLINE = 0x0a;
 const SPACE = 0x20;
 const TAB = 0x09;
 const CR = 0x0d;
-
-import type { LineIndex } from './line-index.ts';
 
 export function joinPieces(pieces: Buffer[], size: number): Buffer {
   return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size);

@@ -60,12 +60,28 @@ export interface RbacAnalysis {
   defaultRules: PolicyRule[];
   /** Names of the built-in bindings those default rules come from. */
   defaultBindings: string[];
-  /** Memoised per `namespace/name`. */
+  /**
+   * Everything about one ServiceAccount's grants, worked out afresh on each call (the scan itself keeps only
+   * each account's summary: see `accountOf` in analyzeRbac).
+   */
   permissionsOf(namespace: string, name: string): ServiceAccountPermissions;
   /** Whether a grant gives nothing beyond the defaults. */
   isDefaultGrant(g: Grant): boolean;
   /** The ServiceAccounts the workloads run as, in order of first use, with their permissions. */
   serviceAccounts: ServiceAccountReport[];
+}
+
+/** What the scan keeps of one ServiceAccount's permissions (analyzeRbac's memo). */
+interface ServiceAccount {
+  namespace: string;
+  name: string;
+  summary: PermissionSummary;
+  /** How many grants go beyond the defaults. */
+  extraGrants: number;
+  /** The need verdict of its workloads that mount a token (one shared sentence), once worked out. */
+  need: { needed: 'no' | 'unknown'; reason: string } | undefined;
+  /** Its entry in ScanResult.serviceAccounts, once a workload has used it. */
+  report: ServiceAccountReport | undefined;
 }
 
 /** Typed access to ctx.rbac for rules. */
@@ -145,7 +161,7 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
   // summary is then a lower bound and every need verdict `unknown` (audit evidence may still prove a "yes").
   const rbacGaps = rbacGapsOf(inventory);
   const missing = rbacGap(inventory);
-  const memo = new Map<string, Map<string, ServiceAccountPermissions>>();
+  const memo = new Map<string, Map<string, ServiceAccount>>();
   // Most grants reach many service accounts (group bindings, one RoleBinding per namespace): the summaries'
   // lines and entries are shared between them instead of copied per account (read-only; same JSON). A grant's
   // lines depend on the grant alone (its rules, scope and binding), so they are made once per shared Grant:
@@ -182,12 +198,6 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     return w;
   };
   const permissionsOf = (namespace: string, name: string): ServiceAccountPermissions => {
-    // By namespace, then name: both are the inventory's own strings, whose hashes are kept, where a joined key
-    // was a new string to hash on each of the 66,757 calls at 150,000 pods.
-    let inNamespace = memo.get(namespace);
-    if (inNamespace === undefined) memo.set(namespace, (inNamespace = new Map()));
-    const hit = inNamespace.get(name);
-    if (hit) return hit;
     const user = serviceAccountUser(namespace, name);
     const found = engine.allGrants(user);
     const grants = found.grants; // shared, read-only Grant objects (RbacEngine.toGrant)
@@ -207,46 +217,58 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
       equivalentToClusterAdmin,
       ...(missing ? { incomplete: `${missing}: the permissions listed are a lower bound` } : {}),
     };
-    const result: ServiceAccountPermissions = { namespace, name, user, grants, extraGrants, errors, dangerous, onlyDefaults: summary.onlyDefaults, equivalentToClusterAdmin, summary };
-    inNamespace.set(name, result);
-    return result;
+    return { namespace, name, user, grants, extraGrants, errors, dangerous, onlyDefaults: summary.onlyDefaults, equivalentToClusterAdmin, summary };
+  };
+  // What the scan keeps of each account: its summary (the report's), and how many grants go beyond the defaults
+  // (the need verdict's). The user, the grant lists and the raw hits that permissionsOf also returns were 20 of
+  // the 110 MB the RBAC analysis kept alive at 150,000 pods, until the report was written.
+  const accountOf = (namespace: string, name: string): ServiceAccount => {
+    // By namespace, then name: both are the inventory's own strings, whose hashes are kept, where a joined key
+    // was a new string to hash on each of the 66,757 calls at 150,000 pods.
+    let inNamespace = memo.get(namespace);
+    if (inNamespace === undefined) memo.set(namespace, (inNamespace = new Map()));
+    let hit = inNamespace.get(name);
+    if (hit === undefined) {
+      const p = permissionsOf(namespace, name);
+      inNamespace.set(name, (hit = { namespace, name, summary: p.summary, extraGrants: p.extraGrants.length, need: undefined, report: undefined }));
+    }
+    return hit;
   };
 
   // The need verdict depends only on the ServiceAccount (and whether a token is mounted at all), so every
   // workload of an account shares one sentence instead of building its own.
   const NOT_MOUNTED = { needed: 'no', reason: 'no service-account token is mounted or injected, so nothing depends on one' } as const;
   const INCOMPLETE = missing ? ({ needed: 'unknown', reason: `${missing}, so whether the token grants anything beyond the defaults is unknown` } as const) : undefined;
-  const needBySa = new Map<ServiceAccountPermissions, { needed: 'no' | 'unknown'; reason: string }>();
-  const needOf = (p: ServiceAccountPermissions, notMounted: boolean): { needed: 'no' | 'unknown'; reason: string } => {
+  const needOf = (p: ServiceAccount, notMounted: boolean): { needed: 'no' | 'unknown'; reason: string } => {
     // Unreadable RBAC leaves every need verdict `unknown`, a token-less workload's included.
     if (INCOMPLETE) return INCOMPLETE;
     // Semantics: "needed" asks whether the workload would lose API access without a token. A workload that
     // already runs without one needs none, whatever its service account may do.
     if (notMounted) return NOT_MOUNTED;
-    let hit = needBySa.get(p);
-    if (hit !== undefined) return hit;
+    if (p.need !== undefined) return p.need;
+    let hit: { needed: 'no' | 'unknown'; reason: string };
     const who = `${p.namespace}/${p.name}`;
-    if (p.onlyDefaults) {
+    if (p.summary.onlyDefaults) {
       hit = { needed: 'no', reason: `service account ${who} has no permissions beyond the defaults every authenticated identity gets (${defaultBindings.join(', ')}); removing the token cannot break an API call that would have succeeded` };
     } else {
-      hit = { needed: 'unknown', reason: `service account ${who} holds ${p.extraGrants.length} grant(s) beyond the defaults; whether the workload uses them is unknown until evidence says more` };
+      hit = { needed: 'unknown', reason: `service account ${who} holds ${p.extraGrants} grant(s) beyond the defaults; whether the workload uses them is unknown until evidence says more` };
     }
-    needBySa.set(p, hit);
+    p.need = hit;
     return hit;
   };
-  const reported = new Map<ServiceAccountPermissions, ServiceAccountReport>();
+  const serviceAccounts: ServiceAccountReport[] = [];
   for (const report of reports) {
-    const p = permissionsOf(report.namespace, report.serviceAccount);
+    const p = accountOf(report.namespace, report.serviceAccount);
     // Each ServiceAccount's permissions are reported once (ScanResult.serviceAccounts): at 150,000 pods,
     // repeating them in every workload was 60 % of a 440 MB report. Workloads keep a reference in memory.
     Object.defineProperty(report, 'permissions', { value: p.summary, enumerable: false, writable: true, configurable: true });
-    if (!reported.has(p)) reported.set(p, { namespace: report.namespace, name: report.serviceAccount, permissions: p.summary });
+    if (p.report === undefined) serviceAccounts.push((p.report = { namespace: report.namespace, name: report.serviceAccount, permissions: p.summary }));
     const { needed, reason } = needOf(p, report.token.mounted === false);
     report.token.needed = needed;
     report.token.neededReason = reason;
   }
-  // Only the loop above shares through this; permissionsOf calls from rules still work without it.
+  // Only the loop above shares through this; later permissionsOf calls still work without it.
   dangerousEntries.clear();
 
-  return { engine, kubernetesVersion, catalogue, defaultRules, defaultBindings, permissionsOf, isDefaultGrant, serviceAccounts: [...reported.values()] };
+  return { engine, kubernetesVersion, catalogue, defaultRules, defaultBindings, permissionsOf, isDefaultGrant, serviceAccounts };
 }

@@ -66,6 +66,7 @@ export class PhaseTimer {
     );
     // The Node flags the run had (the launcher adds memory settings for very large inputs: bin/kube-sa-audit.js).
     if (process.execArgv.length) rows.unshift(`ksa-timing node-flags ${process.execArgv.join(' ')}`);
+    if (process.env.MALLOC_ARENA_MAX) rows.unshift(`ksa-timing env MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX}`);
     const peak = process.resourceUsage().maxRSS / 1024;
     rows.push(`ksa-timing ${'total'.padEnd(16)} ${total.toFixed(0).padStart(8)} ms  peak rss ${peak.toFixed(0)} MB`);
     return rows.join('\n') + '\n';

@@ -167,20 +167,22 @@ test('the real binary: npm start scans the example cluster; -o json on stdout pa
   assert.doesNotMatch(missing.stderr, /\n\s+at /);
 });
 
-test('the launcher runs a very large input with the memory settings (smaller young generation, gc between phases), a small one without', () => {
+test('the launcher runs a very large input with the memory settings (smaller young generation, gc between phases, two malloc arenas), a small one without', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ksa-launch-'));
   try {
     // A sparse 512 MiB file: the size decides, and the scan stops at once (a NUL byte is not YAML or JSON).
     const big = join(dir, 'big.json');
     closeSync(openSync(big, 'w'));
     truncateSync(big, 512 * 2 ** 20);
-    const run = (file: string) => spawnSync(process.execPath, [join(ROOT, 'bin', 'kube-sa-audit.js'), 'scan', '-f', file, '-o', 'json'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, KSA_TIMINGS: '1', KSA_NO_RELAUNCH: '' } });
+    const run = (file: string) => spawnSync(process.execPath, [join(ROOT, 'bin', 'kube-sa-audit.js'), 'scan', '-f', file, '-o', 'json'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, KSA_TIMINGS: '1', KSA_NO_RELAUNCH: '', MALLOC_ARENA_MAX: '' } });
     const large = run(big);
     assert.equal(large.status, 3, large.stderr);
     assert.match(large.stderr, /not a text file/);
     assert.match(large.stderr, /ksa-timing node-flags .*--max-semi-space-size=16 --expose-gc/);
+    assert.match(large.stderr, /ksa-timing env MALLOC_ARENA_MAX=2\n/);
     const small = run(join(EXAMPLES, 'shop'));
     assert.doesNotMatch(small.stderr, /--max-semi-space-size/);
+    assert.doesNotMatch(small.stderr, /MALLOC_ARENA_MAX/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -92,7 +92,8 @@ export function reportWorkload(w: Workload, inv: Inventory, opts: ResolveOptions
 // One collator for the sort: the same order as String#localeCompare (same default locale and options), which
 // builds a collator on every call (~50 ms for 40,000 findings).
 const collate = new Intl.Collator().compare;
-const cmpFinding = (a: Finding, b: Finding): number =>
+/** The report's order of findings: severity (highest first), then namespace, kind, name and rule. */
+export const cmpFinding = (a: Pick<Finding, 'severity' | 'resource' | 'rule'>, b: Pick<Finding, 'severity' | 'resource' | 'rule'>): number =>
   severityRank(b.severity) - severityRank(a.severity) ||
   collate(a.resource.namespace ?? '', b.resource.namespace ?? '') ||
   collate(a.resource.kind, b.resource.kind) ||

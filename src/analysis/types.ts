@@ -145,6 +145,16 @@ export interface Finding {
   details?: Record<string, unknown>;
 }
 
+/** How many workloads and pods use a ServiceAccount and carry its token: the blast radius of a grant to it. */
+export interface ServiceAccountUsage {
+  workloads: number;
+  pods: number;
+  workloadsWithToken: number;
+  podsWithToken: number;
+  /** `Kind/name` of the first 20 workloads that carry the token, in report order. */
+  names: string[];
+}
+
 /** Inputs and analyses handed to every rule. Rules are pure: they only read this. */
 export interface RuleContext {
   inventory: Inventory;
@@ -154,6 +164,11 @@ export interface RuleContext {
   /** RBAC analysis, when computed (src/rbac/). Typed loosely here to keep the layers apart. */
   rbac?: unknown;
   evidence?: unknown;
+  /**
+   * Per-ServiceAccount usage counted while the workloads were visited, from an analysis that keeps no list of
+   * reports (analysis/streamed-json.ts); without it rules count `workloads`.
+   */
+  usageOf?(namespace: string, name: string): ServiceAccountUsage;
 }
 
 /** A rule module: metadata beside its logic, as ESLint rules and kube-linter templates are. */
@@ -166,6 +181,15 @@ export interface Rule {
   /** What to do about it. */
   remediation: string;
   check(ctx: RuleContext): Finding[];
+  /**
+   * Present on rules whose findings come from one workload at a time (its report and object, read with the
+   * inventory and the RBAC analysis): their `check(ctx)` is `checkWorkload` over `ctx.workloads` in order, then
+   * `checkRest` (rules/workload-rule.ts builds it so). A streamed scan calls it as it visits each workload,
+   * without holding every report (analysis/streamed-json.ts).
+   */
+  checkWorkload?(ctx: RuleContext, report: WorkloadReport, workload: Workload): Finding | Finding[] | undefined;
+  /** The findings of such a rule that come from no single workload (a ServiceAccount's own spelling, say). */
+  checkRest?(ctx: RuleContext): Finding[];
 }
 
 export interface ScanSummary {

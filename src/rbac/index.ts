@@ -71,6 +71,9 @@ export interface RbacAnalysis {
   serviceAccounts: ServiceAccountReport[];
 }
 
+const NO_LINES: string[] = Object.freeze([]) as unknown as string[];
+const NO_GRANTS: PermissionSummary['grants'] = Object.freeze([]) as unknown as PermissionSummary['grants'];
+
 /** What the scan keeps of one ServiceAccount's permissions (analyzeRbac's memo). */
 interface ServiceAccount {
   namespace: string;
@@ -80,8 +83,8 @@ interface ServiceAccount {
   extraGrants: number;
   /** The need verdict of its workloads that mount a token (one shared sentence), once worked out. */
   need: { needed: 'no' | 'unknown'; reason: string } | undefined;
-  /** Its entry in ScanResult.serviceAccounts, once a workload has used it. */
-  report: ServiceAccountReport | undefined;
+  /** Whether a workload has used it yet (its entry in ScanResult.serviceAccounts is then made). */
+  used: boolean;
 }
 
 /** Typed access to ctx.rbac for rules. */
@@ -122,6 +125,39 @@ function formatGrantUncached(g: Grant): string {
 }
 
 export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opts: RbacAnalysisOptions = {}): RbacAnalysis {
+  const run = startRbacAnalysis(inventory, opts);
+  const serviceAccounts: ServiceAccountReport[] = [];
+  for (const report of reports) {
+    const first = run.add(report);
+    if (first) serviceAccounts.push(first);
+  }
+  run.done();
+  return { ...run.analysis, serviceAccounts };
+}
+
+/** An RBAC analysis fed one workload report at a time (analyzeRbac feeds it all of them). */
+export interface RbacAnalysisRun {
+  /** The analysis; its `serviceAccounts` stays empty (the caller lists what `add` returns). */
+  analysis: RbacAnalysis;
+  /**
+   * Sets `report.permissions` and `report.token.needed`; returns the ServiceAccount's report entry the first time
+   * a workload uses that ServiceAccount, else undefined.
+   */
+  add(report: WorkloadReport): ServiceAccountReport | undefined;
+  /** Drops what only `add` shares through. */
+  done(): void;
+}
+
+export interface RbacAnalysisRunOptions {
+  /**
+   * Once an entry has been handed out by `add`, keep only what the rules read of its summary (onlyDefaults,
+   * dangerous, equivalentToClusterAdmin; no lines or grants) for the later workloads of that ServiceAccount.
+   * For a caller that writes each entry out at once (analysis/streamed-json.ts); default false.
+   */
+  slimAfterFirstUse?: boolean;
+}
+
+export function startRbacAnalysis(inventory: Inventory, opts: RbacAnalysisOptions = {}, run: RbacAnalysisRunOptions = {}): RbacAnalysisRun {
   const version = resolvePolicyVersion(opts.builtinPolicyVersion ?? inventory.serverVersion);
   const engine = RbacEngine.fromInventory(inventory, { builtinPolicyVersion: version });
   const kubernetesVersion = inventory.serverVersion ?? version;
@@ -167,14 +203,17 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
   // lines depend on the grant alone (its rules, scope and binding), so they are made once per shared Grant:
   // building and hashing each account's lines to find the shared copy cost ~0.3 s at 150,000 pods.
   const gapLines = rbacGaps.map((g) => `incomplete: ${describeGap(g)} could not be read (${g.reason}); grants from it are unknown`);
-  const linesByGrant = new WeakMap<Grant, readonly string[]>();
+  // A caller that writes each summary out at once (slimAfterFirstUse) gets the lines made afresh instead: kept
+  // for every grant until the end, they were ~20 MB of a streamed 150,000-pod scan that never reads them again.
+  const linesByGrant = run.slimAfterFirstUse ? undefined : new WeakMap<Grant, readonly string[]>();
   const linesOfGrant = (g: Grant): readonly string[] => {
-    let hit = linesByGrant.get(g);
+    let hit = linesByGrant?.get(g);
     if (hit === undefined) {
       const where = g.scope === '' ? 'cluster-wide' : whereIn(g.scope);
       const made: string[] = [];
       for (const rule of g.rules) if (!isDefaultRule(rule)) made.push(`${formatRule(rule)} ${where} (${formatGrant(g)})`);
-      linesByGrant.set(g, (hit = made));
+      linesByGrant?.set(g, made);
+      hit = made;
     }
     return hit;
   };
@@ -230,7 +269,7 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     let hit = inNamespace.get(name);
     if (hit === undefined) {
       const p = permissionsOf(namespace, name);
-      inNamespace.set(name, (hit = { namespace, name, summary: p.summary, extraGrants: p.extraGrants.length, need: undefined, report: undefined }));
+      inNamespace.set(name, (hit = { namespace, name, summary: p.summary, extraGrants: p.extraGrants.length, need: undefined, used: false }));
     }
     return hit;
   };
@@ -256,19 +295,25 @@ export function analyzeRbac(inventory: Inventory, reports: WorkloadReport[], opt
     p.need = hit;
     return hit;
   };
-  const serviceAccounts: ServiceAccountReport[] = [];
-  for (const report of reports) {
+  const add = (report: WorkloadReport): ServiceAccountReport | undefined => {
     const p = accountOf(report.namespace, report.serviceAccount);
     // Each ServiceAccount's permissions are reported once (ScanResult.serviceAccounts): at 150,000 pods,
     // repeating them in every workload was 60 % of a 440 MB report. Workloads keep a reference in memory.
     Object.defineProperty(report, 'permissions', { value: p.summary, enumerable: false, writable: true, configurable: true });
-    if (p.report === undefined) serviceAccounts.push((p.report = { namespace: report.namespace, name: report.serviceAccount, permissions: p.summary }));
     const { needed, reason } = needOf(p, report.token.mounted === false);
     report.token.needed = needed;
     report.token.neededReason = reason;
-  }
-  // Only the loop above shares through this; later permissionsOf calls still work without it.
-  dangerousEntries.clear();
+    if (p.used) return undefined;
+    p.used = true;
+    const entry: ServiceAccountReport = { namespace: report.namespace, name: report.serviceAccount, permissions: p.summary };
+    if (run.slimAfterFirstUse) {
+      const full = p.summary;
+      p.summary = { onlyDefaults: full.onlyDefaults, lines: NO_LINES, grants: NO_GRANTS, dangerous: full.dangerous, equivalentToClusterAdmin: full.equivalentToClusterAdmin, ...(full.incomplete !== undefined ? { incomplete: full.incomplete } : {}) };
+    }
+    return entry;
+  };
+  // Only `add` shares through this; later permissionsOf calls still work without it.
+  const done = (): void => dangerousEntries.clear();
 
-  return { engine, kubernetesVersion, catalogue, defaultRules, defaultBindings, permissionsOf, isDefaultGrant, serviceAccounts };
+  return { analysis: { engine, kubernetesVersion, catalogue, defaultRules, defaultBindings, permissionsOf, isDefaultGrant, serviceAccounts: [] }, add, done };
 }

@@ -31,7 +31,7 @@ function syncFd(out: Writable): number | undefined {
 }
 
 /** Where the report's text goes: straight into one reused buffer for a file or device, else a stream. */
-class JsonOut {
+export class JsonOut {
   private readonly out: Writable;
   private readonly fd: number | undefined;
   private readonly bytes: Buffer | undefined;
@@ -63,6 +63,18 @@ class JsonOut {
     if (this.text.length >= CHUNK) await this.drainText();
   }
 
+  /** Bytes already encoded (UTF-8 text of the report, read back from a spill file). */
+  async putBytes(b: Buffer): Promise<void> {
+    if (this.bytes !== undefined) {
+      this.drainBytes();
+      this.writeAll(b);
+      return;
+    }
+    await this.drainText();
+    // A copy: the stream may hold on to the chunk after write() returns, and callers reuse theirs.
+    await this.write(Buffer.from(b));
+  }
+
   async end(): Promise<void> {
     if (this.bytes !== undefined) this.drainBytes();
     else await this.drainText();
@@ -79,9 +91,14 @@ class JsonOut {
 
   private async drainText(): Promise<void> {
     if (!this.text) return;
-    const out = this.out;
-    const ok = out.write(this.text);
+    const text = this.text;
     this.text = '';
+    await this.write(text);
+  }
+
+  private async write(chunk: string | Buffer): Promise<void> {
+    const out = this.out;
+    const ok = out.write(chunk);
     if (!ok) await new Promise<void>((resolve, reject) => {
       const onDrain = () => { out.off('error', onError); resolve(); };
       const onError = (e: Error) => { out.off('drain', onDrain); reject(e); };
@@ -96,7 +113,7 @@ const WRAP_HEAD = '{\n  "a": {\n    "b": '.length;
 const WRAP_TAIL = '\n  }\n}'.length;
 
 /** An array element at depth 2 of `JSON.stringify(x, null, 2)`: undefined, functions and symbols become null. */
-function arrayElement(v: unknown): string {
+export function arrayElement(v: unknown): string {
   if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return 'null';
   // Stringified two levels down, its lines carry the 4 spaces of indentation it has in the report: no
   // replaceAll over the whole element afterwards.

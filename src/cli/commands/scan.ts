@@ -2,8 +2,10 @@
 import { parseArgs } from 'node:util';
 import type { CliIO } from '../io.ts';
 import { EXIT, UserError } from '../exit-codes.ts';
-import { PhaseTimer, releaseInventory, scan, type ScanOptions } from '../../analysis/scan.ts';
-import { collectGarbageBetweenPhases } from '../../analysis/memory.ts';
+import { analyzeInventory, PhaseTimer, readInventory, releaseInventory, type ScanOptions } from '../../analysis/scan.ts';
+import { collectGarbageBetweenPhases, LARGE_SCAN_WORKLOADS } from '../../analysis/memory.ts';
+import { writeStreamedJson } from '../../analysis/streamed-json.ts';
+import type { Inventory } from '../../inventory/types.ts';
 import { SEVERITIES, severityRank, type ScanResult, type Severity } from '../../analysis/types.ts';
 import { FORMATS, isFormat, writeReport } from '../../report/index.ts';
 import type { ClusterOptions } from '../../sources/cluster/index.ts';
@@ -118,10 +120,23 @@ export function parseScanArgs(argv: string[], io: CliIO): ParsedScanArgs | 'help
 
 /** Exit code for a finished scan: unreadable input, then incomplete live scan, then findings over the threshold. */
 export function exitCodeFor(result: ScanResult, failOn: Severity | 'none'): number {
-  if (result.inputs.problems.some((p) => p.level === 'error')) return EXIT.UNREADABLE_INPUT;
-  if (result.gaps.length > 0) return EXIT.INCOMPLETE;
-  if (failOn !== 'none' && result.findings.some((f) => severityRank(f.severity) >= severityRank(failOn))) return EXIT.FINDINGS;
+  return exitCode(result.inputs.problems, result.gaps, result.findings.map((f) => f.severity), failOn);
+}
+
+function exitCode(problems: readonly { level: string }[], gaps: readonly unknown[], severities: Iterable<Severity>, failOn: Severity | 'none'): number {
+  if (problems.some((p) => p.level === 'error')) return EXIT.UNREADABLE_INPUT;
+  if (gaps.length > 0) return EXIT.INCOMPLETE;
+  if (failOn !== 'none') for (const s of severities) if (severityRank(s) >= severityRank(failOn)) return EXIT.FINDINGS;
   return EXIT.OK;
+}
+
+/**
+ * Whether to write the JSON report while analysing (analysis/streamed-json.ts) rather than from a finished
+ * ScanResult: only for very large scans, where holding every report, summary and finding made the peak memory,
+ * and only for what that path computes (no audit evidence, JSON out).
+ */
+function streams(parsed: ParsedScanArgs, inventory: Inventory): boolean {
+  return parsed.format === 'json' && !parsed.scan.auditLogs?.length && parsed.leastPrivilegeOut === undefined && inventory.workloads.length >= LARGE_SCAN_WORKLOADS;
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -132,10 +147,28 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   // KSA_TIMINGS=1: per-phase wall time and memory on stderr (stdout carries only the report).
   const timings = io.env.KSA_TIMINGS === '1' ? new PhaseTimer() : undefined;
-  const result = await scan(timings ? { ...parsed.scan, timings } : parsed.scan, io);
-  for (const p of result.inputs.problems) {
-    io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
+  const opts: ScanOptions = timings ? { ...parsed.scan, timings } : parsed.scan;
+  const { inventory, cluster } = await readInventory(opts, io);
+  const clusterInfo = cluster ? { context: cluster.context, ...(cluster.namespace ? { namespace: cluster.namespace } : {}) } : undefined;
+  const showProblems = (problems: readonly { file: string; line: number; message: string; level: string }[]): void => {
+    for (const p of problems) io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
+  };
+  if (streams(parsed, inventory)) {
+    showProblems(inventory.problems);
+    const outcome = await writeStreamedJson(inventory, io.stdout, opts, clusterInfo);
+    if (timings) {
+      timings.mark('output');
+      io.stderr.write(timings.format());
+    }
+    const s = outcome.summary;
+    if (!parsed.quiet) io.stderr.write(`scanned ${s.workloads} workloads: ${s.withApiToken} mount an API token; ${outcome.findings} findings\n`);
+    const severities = SEVERITIES.filter((sev) => s.findingsBySeverity[sev] > 0);
+    return exitCode(inventory.problems, inventory.gaps, severities, parsed.failOn);
   }
+  const result = await analyzeInventory(inventory, opts);
+  if (clusterInfo) result.cluster = clusterInfo;
+  // After the analysis: reading audit logs adds their problems.
+  showProblems(result.inputs.problems);
   if (parsed.format !== 'jq-audit') {
     releaseInventory(result);
     collectGarbageBetweenPhases(result.workloads.length); // the inventory, before the report is written

@@ -1,5 +1,5 @@
 // Helpers shared by the RBAC rules: severity arithmetic, blast radius of a service account, binding subjects.
-import type { RuleContext, Severity, WorkloadReport } from '../../analysis/types.ts';
+import type { RuleContext, ServiceAccountUsage, Severity, WorkloadReport } from '../../analysis/types.ts';
 import { SEVERITIES, severityRank } from '../../analysis/types.ts';
 import type { RbacBinding, RbacSubject } from '../../inventory/types.ts';
 import type { Grant } from '../../rbac/engine.ts';
@@ -14,40 +14,51 @@ export const shiftSeverity = (s: Severity, by: number, min: Severity = 'low'): S
 
 export const bindingName = (b: { kind: string; namespace: string; name: string }): string => (b.kind === 'RoleBinding' ? `RoleBinding ${b.namespace}/${b.name}` : `ClusterRoleBinding ${b.name}`);
 
-/** Workload reports grouped by `namespace/serviceAccount`, built once per rule context (rules are pure over it). */
-const bySA = new WeakMap<readonly WorkloadReport[], Map<string, WorkloadReport[]>>();
-function reportsOf(ctx: RuleContext, namespace: string, name: string): readonly WorkloadReport[] {
-  let index = bySA.get(ctx.workloads);
-  if (!index) {
-    index = new Map();
-    for (const r of ctx.workloads) {
-      const key = `${r.namespace}/${r.serviceAccount}`;
-      const list = index.get(key);
-      if (list) list.push(r);
-      else index.set(key, [r]);
+/**
+ * Counts, per ServiceAccount, the workloads and pods that use it and how many of them carry its token (the blast
+ * radius of a grant to it), with the first 20 carriers' names, as reports are added in order.
+ */
+export class ServiceAccountUsageCounter {
+  private readonly byNamespace = new Map<string, Map<string, ServiceAccountUsage>>();
+
+  add(r: WorkloadReport): void {
+    let inNamespace = this.byNamespace.get(r.namespace);
+    if (inNamespace === undefined) this.byNamespace.set(r.namespace, (inNamespace = new Map()));
+    let u = inNamespace.get(r.serviceAccount);
+    if (u === undefined) inNamespace.set(r.serviceAccount, (u = { workloads: 0, pods: 0, workloadsWithToken: 0, podsWithToken: 0, names: [] }));
+    u.workloads++;
+    u.pods += r.pods;
+    if (carriesToken(r)) {
+      u.workloadsWithToken++;
+      u.podsWithToken += r.pods;
+      if (u.names.length < 20) u.names.push(`${r.kind}/${r.name}`);
     }
-    bySA.set(ctx.workloads, index);
   }
-  return index.get(`${namespace}/${name}`) ?? [];
+
+  usageOf(namespace: string, name: string): ServiceAccountUsage {
+    const u = this.byNamespace.get(namespace)?.get(name);
+    // A copy: findings keep what they were given.
+    return u ? { ...u, names: [...u.names] } : { workloads: 0, pods: 0, workloadsWithToken: 0, podsWithToken: 0, names: [] };
+  }
 }
 
+/** The usage of every ServiceAccount in a rule context's reports, counted once per context (rules are pure over it). */
+const counted = new WeakMap<readonly WorkloadReport[], ServiceAccountUsageCounter>();
+
 /**
- * Workloads and pods using a service account, and how many of them carry its token. Indexed: one pass over
- * the reports per scan, not one per binding (O(bindings × workloads) took seconds at 150,000 pods).
+ * Workloads and pods using a service account, and how many of them carry its token. Counted once per scan, not
+ * once per binding (O(bindings × workloads) took seconds at 150,000 pods); a streamed scan counts as it goes and
+ * hands the counts in as `ctx.usageOf`.
  */
-export function blastRadius(ctx: RuleContext, namespace: string, name: string): { workloads: number; pods: number; workloadsWithToken: number; podsWithToken: number; names: string[] } {
-  let workloads = 0, pods = 0, workloadsWithToken = 0, podsWithToken = 0;
-  const names: string[] = [];
-  for (const r of reportsOf(ctx, namespace, name)) {
-    workloads++;
-    pods += r.pods;
-    if (carriesToken(r)) {
-      workloadsWithToken++;
-      podsWithToken += r.pods;
-      if (names.length < 20) names.push(`${r.kind}/${r.name}`);
-    }
+export function blastRadius(ctx: RuleContext, namespace: string, name: string): ServiceAccountUsage {
+  if (ctx.usageOf) return ctx.usageOf(namespace, name);
+  let counter = counted.get(ctx.workloads);
+  if (!counter) {
+    counter = new ServiceAccountUsageCounter();
+    for (const r of ctx.workloads) counter.add(r);
+    counted.set(ctx.workloads, counter);
   }
-  return { workloads, pods, workloadsWithToken, podsWithToken, names };
+  return counter.usageOf(namespace, name);
 }
 
 /** A token the API server accepts reaches a container, or may (unknown). */

@@ -2,7 +2,8 @@
 // `yes`, `on`, `y` mean true. YAML 1.2 tools (many scanners, yq, editors) read them as strings, so the same
 // manifest means different things to the API server and to the tools that check it (ecosystem.md §6.2).
 import type { Finding, Rule } from '../../analysis/types.ts';
-import { at, eachWorkload, nameOf, resourceOf } from './util.ts';
+import { workloadRule } from '../workload-rule.ts';
+import { at, nameOf, resourceOf } from './util.ts';
 
 const CANONICAL = new Set(['true', 'false']);
 
@@ -10,7 +11,7 @@ export function isNonCanonicalBoolean(spelling: string | undefined): spelling is
   return spelling !== undefined && !CANONICAL.has(spelling.trim());
 }
 
-export const automountNonCanonicalBoolean: Rule = {
+export const automountNonCanonicalBoolean: Rule = workloadRule({
   id: 'token-automount-non-canonical-boolean',
   severity: 'low',
   title: 'Non-canonical boolean for automountServiceAccountToken',
@@ -19,19 +20,20 @@ export const automountNonCanonicalBoolean: Rule = {
     'YAML 1.1 booleans, so `no` turns the token off, but YAML 1.2 tools read the string "no" and may treat the field as unset or as ' +
     'an error, so scanners and reviewers can disagree with the cluster about whether a token is mounted.',
   remediation: 'Write `true` or `false`.',
-  check(ctx) {
-    const out: Finding[] = eachWorkload(ctx, (r, w) => {
-      if (!isNonCanonicalBoolean(w.automountSpelling)) return undefined;
-      const loc = w.automountLine !== undefined ? { ...w.location, line: w.automountLine } : w.location;
-      return {
-        rule: 'token-automount-non-canonical-boolean',
-        severity: ('low' as const),
-        resource: resourceOf(r),
-        message: `${nameOf(r)} spells automountServiceAccountToken as \`${w.automountSpelling}\` (${at(loc)}); Kubernetes reads it as ${w.template.spec.automountServiceAccountToken}: write ${w.template.spec.automountServiceAccountToken}`,
-        location: loc,
-        details: { spelling: w.automountSpelling, value: w.template.spec.automountServiceAccountToken },
-      };
-    });
+  checkWorkload: (_ctx, r, w) => {
+    if (!isNonCanonicalBoolean(w.automountSpelling)) return undefined;
+    const loc = w.automountLine !== undefined ? { ...w.location, line: w.automountLine } : w.location;
+    return {
+      rule: 'token-automount-non-canonical-boolean',
+      severity: ('low' as const),
+      resource: resourceOf(r),
+      message: `${nameOf(r)} spells automountServiceAccountToken as \`${w.automountSpelling}\` (${at(loc)}); Kubernetes reads it as ${w.template.spec.automountServiceAccountToken}: write ${w.template.spec.automountServiceAccountToken}`,
+      location: loc,
+      details: { spelling: w.automountSpelling, value: w.template.spec.automountServiceAccountToken },
+    };
+  },
+  checkRest(ctx) {
+    const out: Finding[] = [];
     for (const sa of ctx.inventory.serviceAccounts.values()) {
       if (!isNonCanonicalBoolean(sa.automountSpelling)) continue;
       out.push({
@@ -45,4 +47,4 @@ export const automountNonCanonicalBoolean: Rule = {
     }
     return out;
   },
-};
+});

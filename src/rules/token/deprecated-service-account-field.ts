@@ -2,9 +2,10 @@
 // used only when serviceAccountName is empty, ignored when both are set. The API server itself writes the
 // alias with the same value on output, so an equal pair (read back from a cluster) is not reported.
 import type { Rule } from '../../analysis/types.ts';
-import { eachWorkload, nameOf, resourceOf } from './util.ts';
+import { workloadRule } from '../workload-rule.ts';
+import { nameOf, resourceOf } from './util.ts';
 
-export const deprecatedServiceAccountField: Rule = {
+export const deprecatedServiceAccountField: Rule = workloadRule({
   id: 'token-deprecated-service-account-field',
   severity: 'low',
   title: 'Deprecated serviceAccount field',
@@ -13,15 +14,13 @@ export const deprecatedServiceAccountField: Rule = {
     'empty and is silently ignored when both are set (semantics §1.3), so a reader of the manifest can easily get the identity wrong; ' +
     'some tools (Polaris, kubescape) ignore the alias and judge the wrong ServiceAccount.',
   remediation: 'Use `serviceAccountName` only. To clear an alias in a workload template, set both fields (the alias to empty).',
-  check(ctx) {
-    return eachWorkload(ctx, (r, w) => {
-      const alias = w.template.spec.serviceAccount;
-      const main = w.template.spec.serviceAccountName;
-      if (!alias || alias === main) return undefined;
-      const message = main
-        ? `${nameOf(r)} sets the deprecated serviceAccount: ${alias}, which is ignored because serviceAccountName: ${main} wins`
-        : `${nameOf(r)} names its ServiceAccount ${alias} only through the deprecated serviceAccount field`;
-      return { rule: 'token-deprecated-service-account-field', severity: ('low' as const), resource: resourceOf(r), message, location: r.location, details: { serviceAccount: alias, serviceAccountName: main ?? null } };
-    });
+  checkWorkload: (_ctx, r, w) => {
+    const alias = w.template.spec.serviceAccount;
+    const main = w.template.spec.serviceAccountName;
+    if (!alias || alias === main) return undefined;
+    const message = main
+      ? `${nameOf(r)} sets the deprecated serviceAccount: ${alias}, which is ignored because serviceAccountName: ${main} wins`
+      : `${nameOf(r)} names its ServiceAccount ${alias} only through the deprecated serviceAccount field`;
+    return { rule: 'token-deprecated-service-account-field', severity: ('low' as const), resource: resourceOf(r), message, location: r.location, details: { serviceAccount: alias, serviceAccountName: main ?? null } };
   },
-};
+});

@@ -1,9 +1,10 @@
 // Legacy `kubernetes.io/service-account-token` Secrets hold a JWT with no expiry and no audience (semantics §2.4):
 // valid for the API until the Secret is deleted. Manual ones are never cleaned up by the control plane.
 import type { Rule } from '../../analysis/types.ts';
-import { eachWorkload, nameOf, resourceOf } from './util.ts';
+import { workloadRule } from '../workload-rule.ts';
+import { nameOf, resourceOf } from './util.ts';
 
-export const legacySecretToken: Rule = {
+export const legacySecretToken: Rule = workloadRule({
   id: 'token-legacy-secret',
   severity: 'high',
   title: 'Legacy token Secret in use',
@@ -14,18 +15,15 @@ export const legacySecretToken: Rule = {
   remediation:
     'Use the automounted token or a projected serviceAccountToken volume (short-lived, pod-bound) instead, then delete the Secret. ' +
     'If something outside the cluster needs a token, issue it with `kubectl create token` (TokenRequest) with an expiry.',
-  check(ctx) {
-    return eachWorkload(ctx, (r) =>
-      r.token.sources
-        .filter((s) => s.kind === 'legacy-secret' || s.kind === 'env')
-        .map((s) => ({
-          rule: 'token-legacy-secret',
-          severity: s.apiAudience === true ? ('high' as const) : ('low' as const),
-          resource: resourceOf(r),
-          message: `${nameOf(r)} uses legacy token Secret ${r.namespace}/${s.secret} of ServiceAccount ${s.serviceAccount} ${s.kind === 'env' ? 'as an environment variable' : `through volume ${s.volume}`} in ${s.containers.join(', ')}${s.apiAudience === true ? ' (never expires)' : ' (invalidated; the API server rejects it)'}`,
-          location: r.location,
-          details: { secret: s.secret, via: s.kind, serviceAccount: s.serviceAccount, containers: s.containers },
-        })),
-    );
-  },
-};
+  checkWorkload: (_ctx, r) =>
+    r.token.sources
+      .filter((s) => s.kind === 'legacy-secret' || s.kind === 'env')
+      .map((s) => ({
+        rule: 'token-legacy-secret',
+        severity: s.apiAudience === true ? ('high' as const) : ('low' as const),
+        resource: resourceOf(r),
+        message: `${nameOf(r)} uses legacy token Secret ${r.namespace}/${s.secret} of ServiceAccount ${s.serviceAccount} ${s.kind === 'env' ? 'as an environment variable' : `through volume ${s.volume}`} in ${s.containers.join(', ')}${s.apiAudience === true ? ' (never expires)' : ' (invalidated; the API server rejects it)'}`,
+        location: r.location,
+        details: { secret: s.secret, via: s.kind, serviceAccount: s.serviceAccount, containers: s.containers },
+      })),
+});

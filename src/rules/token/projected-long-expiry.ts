@@ -4,11 +4,12 @@
 // never benefits from more than 24 h, while a stolen copy stays valid for the whole requested lifetime.
 // Threshold: more than 24 h (86,400 s).
 import type { Rule } from '../../analysis/types.ts';
-import { eachWorkload, nameOf, resourceOf } from './util.ts';
+import { workloadRule } from '../workload-rule.ts';
+import { nameOf, resourceOf } from './util.ts';
 
 export const LONG_EXPIRY_SECONDS = 86_400;
 
-export const projectedLongExpiry: Rule = {
+export const projectedLongExpiry: Rule = workloadRule({
   id: 'token-projected-long-expiry',
   severity: 'medium',
   title: 'Hand-made token volume with a long expiry',
@@ -18,18 +19,15 @@ export const projectedLongExpiry: Rule = {
     'token usable longer (semantics §2.3). Severity is low when the audience is not the API server (the token is then a credential ' +
     'for that other service only).',
   remediation: 'Lower `expirationSeconds` to 3600 (the default) or at most 86400, and make sure the application re-reads the token file.',
-  check(ctx) {
-    return eachWorkload(ctx, (r) =>
-      r.token.sources
-        .filter((s) => s.kind === 'projected' && (s.expirationSeconds ?? 0) > LONG_EXPIRY_SECONDS)
-        .map((s) => ({
-          rule: 'token-projected-long-expiry',
-          severity: s.apiAudience === true ? ('medium' as const) : ('low' as const),
-          resource: resourceOf(r),
-          message: `${nameOf(r)} projects a token in volume ${s.volume} valid for ${s.expirationSeconds}s (${((s.expirationSeconds ?? 0) / 3600).toFixed(0)} h) for ${s.audiences?.length ? 'audience ' + s.audiences.join(',') : 'the API server'}, into ${s.containers.join(', ')}`,
-          location: r.location,
-          details: { volume: s.volume, expirationSeconds: s.expirationSeconds, audiences: s.audiences, apiAudience: s.apiAudience },
-        })),
-    );
-  },
-};
+  checkWorkload: (_ctx, r) =>
+    r.token.sources
+      .filter((s) => s.kind === 'projected' && (s.expirationSeconds ?? 0) > LONG_EXPIRY_SECONDS)
+      .map((s) => ({
+        rule: 'token-projected-long-expiry',
+        severity: s.apiAudience === true ? ('medium' as const) : ('low' as const),
+        resource: resourceOf(r),
+        message: `${nameOf(r)} projects a token in volume ${s.volume} valid for ${s.expirationSeconds}s (${((s.expirationSeconds ?? 0) / 3600).toFixed(0)} h) for ${s.audiences?.length ? 'audience ' + s.audiences.join(',') : 'the API server'}, into ${s.containers.join(', ')}`,
+        location: r.location,
+        details: { volume: s.volume, expirationSeconds: s.expirationSeconds, audiences: s.audiences, apiAudience: s.apiAudience },
+      })),
+});

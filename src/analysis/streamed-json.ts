@@ -1,0 +1,218 @@
+// The JSON report of a very large scan, written while the analysis visits each workload once.
+//
+// analyzeInventory() keeps every workload's report, every ServiceAccount's permission summary and every finding
+// until the report is written: at 150,000 pods that is ~200 MB on top of the inventory, and it made the scan's
+// peak memory. The report does not need it all at once:
+// - `workloads` comes first and is in input order: each entry is written as soon as its verdict, permissions and
+//   need are known, and the report is dropped;
+// - `serviceAccounts` is in order of first use: each entry is written to a spill file when a workload first uses
+//   its ServiceAccount, and the summary kept for the rules is cut to what they read;
+// - `findings` is sorted across the whole scan: each finding is written to a second spill file as it is made,
+//   and only its sort key stays in memory. Ties keep the order analyzeInventory gives them (rule, then the order
+//   the rule emitted them), so the sort is the same stable sort;
+// - the rules that look at bindings read per-ServiceAccount counts gathered during the visit (ctx.usageOf).
+// The bytes are those of writeJson(analyzeInventory(…)) — test/analysis/streamed-json.test.ts compares them — and
+// the spill files (in the OS temp directory) are removed however the scan ends.
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { Inventory } from '../inventory/types.ts';
+import type { Finding, RuleContext, ScanSummary, Severity } from './types.ts';
+import { SEVERITIES } from './types.ts';
+import type { AnalyzeOptions } from './scan.ts';
+import { cmpFinding, reportWorkload } from './scan.ts';
+import { startRbacAnalysis } from '../rbac/index.ts';
+import { RULES } from '../rules/index.ts';
+import { ServiceAccountUsageCounter } from '../rules/rbac/util.ts';
+import { arrayElement, JsonOut } from '../report/json.ts';
+import { VERSION } from '../version.ts';
+
+/** What the caller needs once the report is written (exit code, the closing line on stderr). */
+export interface StreamedScanOutcome {
+  summary: ScanSummary;
+  findings: number;
+}
+
+/** Appends text to a temporary file through one reused buffer; reads ranges of it back. */
+class SpillFile {
+  private readonly fd: number;
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
+  /** Bytes written so far (flushed or not): the offset of the next append. */
+  size = 0;
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'w+', 0o600);
+  }
+
+  /** Appends `s` as UTF-8; returns its byte length. */
+  append(s: string): number {
+    // 3 bytes per UTF-16 unit at most.
+    if (this.used + 3 * s.length > this.buf.length) this.flush();
+    let n: number;
+    if (3 * s.length > this.buf.length) {
+      const b = Buffer.from(s, 'utf8');
+      this.writeAll(b);
+      n = b.length;
+    } else {
+      n = this.buf.write(s, this.used);
+      this.used += n;
+    }
+    this.size += n;
+    return n;
+  }
+
+  flush(): void {
+    if (this.used > 0) this.writeAll(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  /** `length` bytes from `offset` (after flush()), into `into` when it is large enough. */
+  read(offset: number, length: number, into: Buffer): Buffer {
+    const b = length <= into.length ? into : Buffer.allocUnsafe(length);
+    for (let got = 0; got < length; ) {
+      const n = readSync(this.fd, b, got, length - got, offset + got);
+      if (n === 0) throw new Error('spill file ended early');
+      got += n;
+    }
+    return b.subarray(0, length);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  private writeAll(b: Buffer): void {
+    for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off, b.length - off);
+  }
+}
+
+/** Where a spilled finding is, and what it sorts by. */
+interface FindingKey {
+  severity: Severity;
+  resource: Finding['resource'];
+  rule: string;
+  /** Position in analyzeInventory's list before sorting: rule index, then the order the rule emitted it. */
+  ruleIndex: number;
+  seq: number;
+  offset: number;
+  length: number;
+}
+
+/**
+ * Analyses `inv` (token verdicts, RBAC, rules; no audit evidence) and writes the JSON report to `out`, byte for
+ * byte what `writeJson(await analyzeInventory(inv, opts))` writes (plus `cluster` when given, as scan() adds it).
+ */
+export async function writeStreamedJson(inv: Inventory, out: Writable, opts: AnalyzeOptions = {}, cluster?: { context: string; namespace?: string }): Promise<StreamedScanOutcome> {
+  if (opts.auditLogs?.length) throw new Error('writeStreamedJson: audit evidence needs every report at once; use analyzeInventory');
+  const dir = mkdtempSync(join(tmpdir(), 'kube-sa-audit-'));
+  let accounts: SpillFile | undefined;
+  let findings: SpillFile | undefined;
+  try {
+    accounts = new SpillFile(join(dir, 'service-accounts.json'));
+    findings = new SpillFile(join(dir, 'findings.json'));
+    return await write(inv, out, opts, accounts, findings, cluster);
+  } finally {
+    accounts?.close();
+    findings?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function write(inv: Inventory, stdout: Writable, opts: AnalyzeOptions, accounts: SpillFile, spilled: SpillFile, cluster: { context: string; namespace?: string } | undefined): Promise<StreamedScanOutcome> {
+  const t = opts.timings;
+  const out = new JsonOut(stdout);
+  const run = startRbacAnalysis(inv, opts.rbac ?? {}, { slimAfterFirstUse: true });
+  const usage = new ServiceAccountUsageCounter();
+  const ctx: RuleContext = { inventory: inv, workloads: [], workloadObjects: [], rbac: run.analysis, evidence: undefined, usageOf: (ns, name) => usage.usageOf(ns, name) };
+  const keys: FindingKey[] = [];
+  const seqOf = RULES.map(() => 0);
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const keep = (f: Finding, ruleIndex: number): void => {
+    const length = spilled.append(arrayElement(f));
+    keys.push({ severity: f.severity, resource: f.resource, rule: f.rule, ruleIndex, seq: seqOf[ruleIndex]!++, offset: spilled.size - length, length });
+    bySeverity[f.severity]++;
+  };
+
+  await out.put(`{\n  "tool": ${indented({ name: 'kube-sa-audit', version: VERSION })},\n  "origin": ${JSON.stringify(inv.origin)},\n  "workloads": `);
+  let pods = 0, withToken = 0, withApiToken = 0, tokenNotNeeded = 0, accountsWritten = 0;
+  const workloads = inv.workloads;
+  await out.put(workloads.length ? '[' : '[]');
+  for (let i = 0; i < workloads.length; i++) {
+    const w = workloads[i]!;
+    const r = reportWorkload(w, inv, opts);
+    const entry = run.add(r);
+    if (entry) accounts.append((accountsWritten++ ? ',\n    ' : '\n    ') + arrayElement(entry));
+    usage.add(r);
+    for (let k = 0; k < RULES.length; k++) {
+      const f = RULES[k]!.checkWorkload?.(ctx, r, w);
+      if (f === undefined) continue;
+      if (Array.isArray(f)) for (const x of f) keep(x, k);
+      else keep(f, k);
+    }
+    pods += r.pods;
+    if (r.token.mounted === true) withToken++;
+    if (r.token.apiAccess === true) {
+      withApiToken++;
+      if (r.token.needed === 'no') tokenNotNeeded++;
+    }
+    await out.put((i ? ',\n    ' : '\n    ') + arrayElement(r));
+  }
+  if (workloads.length) await out.put('\n  ]');
+  t?.mark('workloads');
+  run.done();
+
+  // The rules that look at bindings or ServiceAccounts, and the rest of the per-workload ones.
+  for (let k = 0; k < RULES.length; k++) {
+    const rule = RULES[k]!;
+    const found = rule.checkWorkload ? (rule.checkRest?.(ctx) ?? []) : rule.check(ctx);
+    for (const f of found) keep(f, k);
+  }
+  accounts.flush();
+  spilled.flush();
+
+  await out.put(',\n  "serviceAccounts": ');
+  if (accountsWritten === 0) await out.put('[]');
+  else {
+    await out.put('[');
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    for (let at = 0; at < accounts.size; at += chunk.length) await out.putBytes(accounts.read(at, Math.min(chunk.length, accounts.size - at), chunk));
+    await out.put('\n  ]');
+  }
+
+  keys.sort((a, b) => cmpFinding(a, b) || a.ruleIndex - b.ruleIndex || a.seq - b.seq);
+  await out.put(',\n  "findings": ');
+  if (keys.length === 0) await out.put('[]');
+  else {
+    await out.put('[');
+    const scratch = Buffer.allocUnsafe(64 << 10);
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[j]!;
+      await out.put(j ? ',\n    ' : '\n    ');
+      await out.putBytes(spilled.read(key.offset, key.length, scratch));
+    }
+    await out.put('\n  ]');
+  }
+  t?.mark('rules');
+
+  const summary: ScanSummary = { workloads: workloads.length, pods, withToken, withApiToken, tokenNotNeeded, findingsBySeverity: bySeverity };
+  const rest: [string, unknown][] = [
+    ['summary', summary],
+    ['inputs', { documents: inv.documents ?? 0, skipped: inv.skipped.count, skippedByReason: inv.skipped.byReason, problems: inv.problems.map((p) => ({ file: p.file, line: p.line, message: p.message, level: p.level })) }],
+    ['gaps', inv.gaps],
+  ];
+  if (inv.serverVersion) rest.push(['serverVersion', inv.serverVersion]);
+  rest.push(['rbac', { builtinPolicyVersion: run.analysis.kubernetesVersion }]);
+  if (cluster) rest.push(['cluster', cluster]);
+  for (const [key, value] of rest) await out.put(`,\n  ${JSON.stringify(key)}: ${Array.isArray(value) && value.length ? arrayText(value) : indented(value)}`);
+  await out.put('\n}\n');
+  await out.end();
+  return { summary, findings: keys.length };
+}
+
+/** A top-level value as writeJson prints it (one level of indentation). */
+const indented = (v: unknown): string => (JSON.stringify(v, null, 2) ?? 'null').replaceAll('\n', '\n  ');
+
+/** A non-empty top-level array as writeJson prints it. */
+const arrayText = (a: unknown[]): string => '[' + a.map((x, j) => (j ? ',\n    ' : '\n    ') + arrayElement(x)).join('') + '\n  ]';

@@ -38,6 +38,8 @@ export interface PhaseTiming {
   ms: number;
   heapMB: number;
   rssMB: number;
+  /** The process's peak RSS so far: the phase's own peak when it is higher than every earlier one. */
+  peakMB: number;
 }
 
 /** Records phase boundaries: `mark(name)` closes the phase that ran since the previous mark. */
@@ -54,7 +56,7 @@ export class PhaseTimer {
   mark(phase: string): void {
     const now = performance.now();
     const mem = process.memoryUsage();
-    this.phases.push({ phase, ms: now - this.last, heapMB: mem.heapUsed / 2 ** 20, rssMB: mem.rss / 2 ** 20 });
+    this.phases.push({ phase, ms: now - this.last, heapMB: mem.heapUsed / 2 ** 20, rssMB: mem.rss / 2 ** 20, peakMB: process.resourceUsage().maxRSS / 1024 });
     this.last = now;
   }
 
@@ -62,7 +64,7 @@ export class PhaseTimer {
   format(): string {
     const total = this.last - this.start;
     const rows = this.phases.map(
-      (p) => `ksa-timing ${p.phase.padEnd(16)} ${p.ms.toFixed(0).padStart(8)} ms ${((100 * p.ms) / (total || 1)).toFixed(1).padStart(5)} %  heap ${p.heapMB.toFixed(0).padStart(5)} MB  rss ${p.rssMB.toFixed(0).padStart(5)} MB`,
+      (p) => `ksa-timing ${p.phase.padEnd(16)} ${p.ms.toFixed(0).padStart(8)} ms ${((100 * p.ms) / (total || 1)).toFixed(1).padStart(5)} %  heap ${p.heapMB.toFixed(0).padStart(5)} MB  rss ${p.rssMB.toFixed(0).padStart(5)} MB  peak ${p.peakMB.toFixed(0).padStart(5)} MB`,
     );
     // The Node flags the run had (the launcher adds memory settings for very large inputs: bin/kube-sa-audit.js).
     if (process.execArgv.length) rows.unshift(`ksa-timing node-flags ${process.execArgv.join(' ')}`);
@@ -194,6 +196,8 @@ export async function readInventory(opts: ScanOptions, io: CliIO): Promise<{ inv
     const builder = new InventoryBuilder({ origin: 'manifests', podTemplates: table, keepPodRecords: opts.keepPodRecords ?? true, keepPodIdentities: keepPodIdentities(opts) });
     await readManifests(opts.paths, builder, { stdin: opts.stdin ?? io.stdin, cwd: io.cwd, ...(opts.readThreads !== undefined ? { workers: opts.readThreads } : {}) });
     opts.timings?.mark('read');
+    // What reading left behind, before finish() builds its owner tables on top of it.
+    collectGarbageBetweenPhases(builder.workloadsRead);
     const inventory = builder.finish();
     collectGarbageBetweenPhases(inventory.workloads.length); // the Pods folded into their owners
     opts.timings?.mark('inventory finish');

@@ -23,6 +23,7 @@ import { SEVERITIES } from './types.ts';
 import type { AnalyzeOptions } from './scan.ts';
 import { cmpFinding, reportWorkload } from './scan.ts';
 import { startRbacAnalysis } from '../rbac/index.ts';
+import { stopInterning } from '../inventory/intern.ts';
 import { RULES } from '../rules/index.ts';
 import { ServiceAccountUsageCounter } from '../rules/rbac/util.ts';
 import { arrayElement, JsonOut } from '../report/json.ts';
@@ -123,6 +124,8 @@ export async function writeStreamedJson(inv: Inventory, out: Writable, opts: Ana
 async function write(inv: Inventory, stdout: Writable, opts: AnalyzeOptions, accounts: SpillFile, spilled: SpillFile, cluster: { context: string; namespace?: string } | undefined): Promise<StreamedScanOutcome> {
   const t = opts.timings;
   const out = new JsonOut(stdout);
+  // Verdicts are written and dropped one by one: nothing to share them with (inventory/intern.ts).
+  stopInterning(inv);
   const run = startRbacAnalysis(inv, opts.rbac ?? {}, { slimAfterFirstUse: true });
   const usage = new ServiceAccountUsageCounter();
   const ctx: RuleContext = { inventory: inv, workloads: [], workloadObjects: [], rbac: run.analysis, evidence: undefined, usageOf: (ns, name) => usage.usageOf(ns, name) };

@@ -1053,6 +1053,11 @@ export class InventoryBuilder implements PartSink {
    * Folds pods (and ReplicaSets/Jobs) into the top-most owner of the same input, following ownerReferences by
    * uid, else by kind/namespace/name (manifests rarely carry uids), and returns the inventory.
    */
+  /** Workloads read so far, deferred Pods included (before finish() folds them into their owners). */
+  get workloadsRead(): number {
+    return this.inv.workloads.length + this.deferred.length;
+  }
+
   finish(): Inventory {
     if (this.finished) return this.inv;
     this.finished = true;

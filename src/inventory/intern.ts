@@ -49,6 +49,30 @@ function keep<T>(map: Map<string, unknown>, key: string, v: T, limit: number): T
 
 const perOwner = new WeakMap<object, Interner>();
 
+/** An interner that shares nothing: each value is handed back as is (lists as frozen copies). */
+class PassThrough extends Interner {
+  override string(s: string): string {
+    return s;
+  }
+
+  override byContent<T>(v: T): T {
+    return v;
+  }
+
+  override list(items: readonly string[]): string[] {
+    return Object.freeze([...items]) as string[];
+  }
+}
+
+/**
+ * From now on, `internerFor(owner)` shares nothing. For a scan that writes each verdict out as soon as it is made
+ * (analysis/streamed-json.ts): sharing saves memory only while verdicts are kept, and the kept values (a few
+ * sentences and lists per ServiceAccount) would otherwise grow until the end.
+ */
+export function stopInterning(owner: object): void {
+  perOwner.set(owner, new PassThrough(0));
+}
+
 /** The interner that lives as long as `owner` (an inventory): values are shared within one scan only. */
 export function internerFor(owner: object): Interner {
   let i = perOwner.get(owner);

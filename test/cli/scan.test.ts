@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { main } from '../../src/cli/main.ts';
+import { exitCodeFor } from '../../src/cli/commands/scan.ts';
 import type { CliIO } from '../../src/cli/io.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -221,4 +222,33 @@ test('README lists every rule id and its generated table is current', async () =
   const { withRulesTable } = await import('../../scripts/readme-rules.ts');
   assert.equal(withRulesTable(readme), readme, 'run `node scripts/readme-rules.ts`');
   for (const h of ['### scan', '## Exit codes', '## What each finding means', 'npm install && npm start', 'npm test']) assert.ok(readme.includes(h), h);
+});
+
+test('a scan of 20,000 workloads or more writes its JSON report while analysing, with the same bytes, exit code and summary line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ksa-streamed-cli-'));
+  try {
+    // 20,000 bare Pods in one kubectl List; every fifth runs as `default`, with a binding that makes it dangerous.
+    const pod = (i: number) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}`, namespace: `ns-${i % 50}` }, spec: { ...(i % 5 ? { serviceAccountName: 'app' } : {}), containers: [{ name: 'c', image: 'x' }] } });
+    const binding = JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'rb', namespace: 'ns-0' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'ns-0' }] });
+    const file = join(dir, 'pods.json');
+    writeFileSync(file, `{"apiVersion": "v1", "kind": "List", "items": [\n${Array.from({ length: 20_000 }, (_, i) => pod(i)).join(',\n')},\n${binding}\n]}\n`);
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'kube-sa-audit.js'), 'scan', file, '-o', 'json'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, KSA_TIMINGS: '1' } });
+    // The streamed path names its own phases.
+    assert.match(r.stderr, /ksa-timing workloads /, r.stderr.slice(0, 2000));
+    const f = fakeIO();
+    const { readInventory, analyzeInventory } = await import('../../src/analysis/scan.ts');
+    const { writeJson } = await import('../../src/report/json.ts');
+    const { inventory } = await readInventory({ paths: [file], keepPodRecords: false }, f.io);
+    const result = await analyzeInventory(inventory);
+    let want = '';
+    const sink = new PassThrough();
+    sink.on('data', (c) => (want += c));
+    await writeJson(result, sink);
+    assert.ok(r.stdout === want, 'stdout equals the classic report');
+    assert.equal(r.status, exitCodeFor(result, 'high'));
+    assert.equal(r.status, 1, 'the admin binding to a default ServiceAccount is a finding at or above high');
+    assert.match(r.stderr, new RegExp(`scanned 20000 workloads: ${result.summary.withApiToken} mount an API token; ${result.findings.length} findings`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -18,7 +18,9 @@ const args = process.argv.slice(2);
 
 // Very large inputs run with two V8 settings that hold the peak memory down (measured on a 150,000-pod dump of
 // 2.3 GB, same wall time within the noise):
-// - a 16 MB semi-space: V8 lets the young generation grow to 2 x 64 MB, which then stays resident;
+// - an 8 MB semi-space: V8 lets the young generation grow to 2 x 64 MB, which then stays resident (16 MB until
+//   the analysis stopped keeping every report: 8 MB then took the peak from 308-311 to 292-296 MB at the same
+//   wall time, three interleaved runs each; 4 MB saved 5 MB more and cost ~0.5 s);
 // - `gc` exposed, so the scan collects garbage between its phases (src/analysis/memory.ts).
 // Together they took the peak from 630–710 MB to 441–477 MB. Both are fixed when V8 starts, so they take a
 // re-run (~80 ms), paid only for inputs of LARGE_INPUT.fromBytes or more.
@@ -26,7 +28,7 @@ const args = process.argv.slice(2);
 // that allocates (libuv's file readers, V8's GC helpers) may get an arena of its own, and freed memory stays
 // resident in each. Measured at 150,000 pods, four interleaved runs each: peak 412–420 MB against 423–426 MB,
 // same wall time (one arena: 408–414 MB, a little slower).
-const LARGE_INPUT = { nodeFlags: ['--max-semi-space-size=16', '--expose-gc'], env: { MALLOC_ARENA_MAX: '2' }, fromBytes: 512 * 2 ** 20 };
+const LARGE_INPUT = { nodeFlags: ['--max-semi-space-size=8', '--expose-gc'], env: { MALLOC_ARENA_MAX: '2' }, fromBytes: 512 * 2 ** 20 };
 function isLargeInput() {
   if (process.env.KSA_NO_RELAUNCH === '1') return false;
   if ([...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('semi-space'))) return false;

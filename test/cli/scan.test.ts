@@ -179,7 +179,7 @@ test('the launcher runs a very large input with the memory settings (smaller you
     const large = run(big);
     assert.equal(large.status, 3, large.stderr);
     assert.match(large.stderr, /not a text file/);
-    assert.match(large.stderr, /ksa-timing node-flags .*--max-semi-space-size=16 --expose-gc/);
+    assert.match(large.stderr, /ksa-timing node-flags .*--max-semi-space-size=8 --expose-gc/);
     assert.match(large.stderr, /ksa-timing env MALLOC_ARENA_MAX=2\n/);
     const small = run(join(EXAMPLES, 'shop'));
     assert.doesNotMatch(small.stderr, /--max-semi-space-size/);

@@ -798,11 +798,16 @@ export class InventoryBuilder implements PartSink {
     d.item.push(itemIndexOf(so.location.itemPath));
     d.injected.push(carriesInjectedTokenRaw(obj) ? 1 : 0);
     d.namespace.push(namespace);
-    // Pods of one owner are printed next to each other (kubectl sorts by name), so sharing with the row before
-    // holds each owner list about once. Not through `shared`: a row's list is read only by finish(), and its
-    // ~60,000 JSON keys filled the table that Deployments' specs are shared through.
+    // A single owner with a uid (the usual Pod) is kept as that uid alone: finish() looks owners up by uid first,
+    // and when that fails it builds the Pod in full from its bytes, whose owner lookup then does the rest. Whole
+    // lists (~390 B each, ~60,000 of them) were 24 MB of the rows at 150,000 pods. Other lists are shared with
+    // the row before when equal (one owner's Pods are often next to each other: kubectl sorts by name). Not
+    // through `shared`: a row's list is read only by finish(), and ~60,000 JSON keys filled the table that
+    // Deployments' specs are shared through.
+    const only = owners.length === 1 ? owners[0]!.uid : undefined;
     const before = d.owners[d.owners.length - 1];
-    d.owners.push(before !== undefined && sameOwners(before, owners) ? before : owners);
+    if (only) d.owners.push(typeof before === 'string' && before === only ? before : only);
+    else d.owners.push(before !== undefined && typeof before !== 'string' && sameOwners(before, owners) ? before : owners);
     if (this.keepPodIdentities) {
       d.names.push(name);
       d.uids.push(typeof meta?.uid === 'string' ? meta.uid : '');
@@ -1129,7 +1134,10 @@ export class InventoryBuilder implements PartSink {
     };
     // A deferred Pod is folded into its owner like any other; with no owner in the input it is built in full.
     const settleDeferred = (j: number): void => {
-      const p = parentFor(d.owners[j], d.namespace[j]!, undefined);
+      const o = d.owners[j]!;
+      // A uid alone stands for a single owner reference; when no workload has that uid, the Pod is built in full
+      // below and its reference is looked up by kind and name as well, as parentFor would have.
+      const p = typeof o === 'string' ? byUid.get(o) : parentFor(o, d.namespace[j]!, undefined);
       if (!p) {
         const w = this.rebuildDeferred(j);
         if (w) place(w);

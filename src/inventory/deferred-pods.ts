@@ -27,7 +27,8 @@ export class DeferredPods {
   /** 1 when the Pod carries the injected token (see carriesInjectedToken in build.ts), else 0. */
   readonly injected: number[] = [];
   readonly namespace: string[] = [];
-  readonly owners: OwnerReference[][] = [];
+  /** Owner references, or the uid of the only one (build.ts, defer). */
+  readonly owners: (OwnerReference[] | string)[] = [];
   readonly by: ObjectRereader[] = [];
   /** Kept only when the builder keeps the identities of folded pods (audit-log evidence reads them). */
   readonly names: string[] = [];

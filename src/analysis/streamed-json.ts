@@ -28,6 +28,7 @@ import { RULES } from '../rules/index.ts';
 import { ServiceAccountUsageCounter } from '../rules/rbac/util.ts';
 import { arrayElement, JsonOut } from '../report/json.ts';
 import { VERSION } from '../version.ts';
+import { collectGarbageBetweenPhases } from './memory.ts';
 
 /** What the caller needs once the report is written (exit code, the closing line on stderr). */
 export interface StreamedScanOutcome {
@@ -163,8 +164,10 @@ async function write(inv: Inventory, stdout: Writable, opts: AnalyzeOptions, acc
     await out.put((i ? ',\n    ' : '\n    ') + arrayElement(r));
   }
   if (workloads.length) await out.put('\n  ]');
-  t?.mark('workloads');
   run.done();
+  // What the visit left behind (each workload's verdict and text), before the binding rules add theirs.
+  collectGarbageBetweenPhases(workloads.length);
+  t?.mark('workloads');
 
   // The rules that look at bindings or ServiceAccounts, and the rest of the per-workload ones.
   for (let k = 0; k < RULES.length; k++) {

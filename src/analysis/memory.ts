@@ -7,6 +7,8 @@
 // rules have run (0.1 and 0.4 s there) hold it near 440 MB; with only one of the two it drifted to 483–642 MB.
 // A third, right after RBAC, cost 0.35–0.45 s of a 12 s scan to free ~38 MB (peak 413–415 against 440–458 MB,
 // three interleaved runs at 21:57): it was dropped for the time target, the peak staying well under 500 MB.
+// A streamed JSON scan (streamed-json.ts) holds no reports to free after the rules; it collects once after
+// reading, once after finish(), and once after its visit of the workloads, before the binding rules run.
 // The CLI's launcher (bin/kube-sa-audit.js) exposes `gc` only for inputs that large, so small scans, tests and
 // library callers never pay for it.
 

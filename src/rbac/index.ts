@@ -217,14 +217,20 @@ export function startRbacAnalysis(inventory: Inventory, opts: RbacAnalysisOption
     }
     return hit;
   };
-  const grantPaths = new WeakMap<Grant, PermissionSummary['grants'][number]>();
+  // Grant paths and dangerous entries are shared between the summaries that hold them, unless each summary is
+  // written out at once (slimAfterFirstUse): sharing then only keeps them, and their keys, alive to the end.
+  const grantPaths = run.slimAfterFirstUse ? undefined : new WeakMap<Grant, PermissionSummary['grants'][number]>();
   const grantPathOf = (g: Grant): PermissionSummary['grants'][number] => {
-    let hit = grantPaths.get(g);
-    if (hit === undefined) grantPaths.set(g, (hit = { binding: g.binding, role: { kind: g.role.kind, name: g.role.name }, via: g.via, scope: g.scope, builtin: g.builtin }));
+    let hit = grantPaths?.get(g);
+    if (hit === undefined) {
+      hit = { binding: g.binding, role: { kind: g.role.kind, name: g.role.name }, via: g.via, scope: g.scope, builtin: g.builtin };
+      grantPaths?.set(g, hit);
+    }
     return hit;
   };
   const dangerousEntries = new Map<string, PermissionSummary['dangerous'][number]>();
   const dangerousEntryOf = (d: DangerousHit): PermissionSummary['dangerous'][number] => {
+    if (run.slimAfterFirstUse) return { id: d.id, severity: d.severity, why: d.why, scope: d.scope, via: d.via };
     const key = `${d.id}\u0000${d.severity}\u0000${d.why}\u0000${d.scope}\u0000${d.via}`;
     let hit = dangerousEntries.get(key);
     if (hit === undefined) dangerousEntries.set(key, (hit = { id: d.id, severity: d.severity, why: d.why, scope: d.scope, via: d.via }));

@@ -298,7 +298,9 @@ export function startRbacAnalysis(inventory: Inventory, opts: RbacAnalysisOption
     } else {
       hit = { needed: 'unknown', reason: `service account ${who} holds ${p.extraGrants} grant(s) beyond the defaults; whether the workload uses them is unknown until evidence says more` };
     }
-    p.need = hit;
+    // Kept for the account's later workloads, unless each verdict is written out at once (slimAfterFirstUse):
+    // then making the sentence again is cheaper than holding one per ServiceAccount to the end.
+    if (!run.slimAfterFirstUse) p.need = hit;
     return hit;
   };
   const add = (report: WorkloadReport): ServiceAccountReport | undefined => {

@@ -36,6 +36,9 @@ export interface StreamedScanOutcome {
   findings: number;
 }
 
+/** The spill files could not be made; nothing has been written yet, so the caller can use analyzeInventory. */
+export class SpillUnavailable extends Error {}
+
 /** Appends text to a temporary file through one reused buffer; reads ranges of it back. */
 class SpillFile {
   private readonly fd: number;
@@ -105,16 +108,34 @@ interface FindingKey {
 /**
  * Analyses `inv` (token verdicts, RBAC, rules; no audit evidence) and writes the JSON report to `out`, byte for
  * byte what `writeJson(await analyzeInventory(inv, opts))` writes (plus `cluster` when given, as scan() adds it).
+ * Throws SpillUnavailable, having written nothing, when its temporary files cannot be made.
  */
-export async function writeStreamedJson(inv: Inventory, out: Writable, opts: AnalyzeOptions = {}, cluster?: { context: string; namespace?: string }): Promise<StreamedScanOutcome> {
+export interface StreamedJsonOptions {
+  /** A live scan's context and namespace: the report's `cluster` key, as scan() adds it. */
+  cluster?: { context: string; namespace?: string };
+  /** Called once the spill files exist, before the first byte of the report (e.g. to print input problems). */
+  onStart?: () => void;
+}
+
+export async function writeStreamedJson(inv: Inventory, out: Writable, opts: AnalyzeOptions = {}, extra: StreamedJsonOptions = {}): Promise<StreamedScanOutcome> {
   if (opts.auditLogs?.length) throw new Error('writeStreamedJson: audit evidence needs every report at once; use analyzeInventory');
-  const dir = mkdtempSync(join(tmpdir(), 'kube-sa-audit-'));
+  let dir: string;
   let accounts: SpillFile | undefined;
   let findings: SpillFile | undefined;
   try {
-    accounts = new SpillFile(join(dir, 'service-accounts.json'));
-    findings = new SpillFile(join(dir, 'findings.json'));
-    return await write(inv, out, opts, accounts, findings, cluster);
+    dir = mkdtempSync(join(tmpdir(), 'kube-sa-audit-'));
+  } catch (e) {
+    throw new SpillUnavailable(`cannot create a temporary directory in ${tmpdir()}: ${(e as Error).message}`);
+  }
+  try {
+    try {
+      accounts = new SpillFile(join(dir, 'service-accounts.json'));
+      findings = new SpillFile(join(dir, 'findings.json'));
+    } catch (e) {
+      throw new SpillUnavailable(`cannot create a temporary file in ${dir}: ${(e as Error).message}`);
+    }
+    extra.onStart?.();
+    return await write(inv, out, opts, accounts, findings, extra.cluster);
   } finally {
     accounts?.close();
     findings?.close();

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough, Writable } from 'node:stream';
 import { analyzeInventory, readInventory } from '../../src/analysis/scan.ts';
-import { writeStreamedJson } from '../../src/analysis/streamed-json.ts';
+import { SpillUnavailable, writeStreamedJson } from '../../src/analysis/streamed-json.ts';
 import { writeJson } from '../../src/report/json.ts';
 import type { CliIO } from '../../src/cli/io.ts';
 import { optionsForPods, writeDump } from '../../bench/gen.ts';
@@ -45,7 +45,7 @@ async function classic(paths: string[], cluster?: { context: string; namespace?:
 async function streamed(paths: string[], cluster?: { context: string; namespace?: string }): Promise<{ text: string; findings: number; workloads: number }> {
   const { inventory } = await readInventory({ paths, keepPodRecords: false }, io());
   const s = sink();
-  const outcome = await writeStreamedJson(inventory, s.stream, {}, cluster);
+  const outcome = await writeStreamedJson(inventory, s.stream, {}, cluster ? { cluster } : {});
   return { text: s.text(), findings: outcome.findings, workloads: outcome.summary.workloads };
 }
 
@@ -139,6 +139,22 @@ test('the spill files are removed after the report, and when the output fails', 
     if (before === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = before;
     rmSync(spillRoot, { recursive: true, force: true });
+  }
+});
+
+test('without a usable temp directory it throws SpillUnavailable before writing anything', async () => {
+  const before = process.env.TMPDIR;
+  process.env.TMPDIR = join(tmpdir(), 'ksa-no-such-dir', 'deeper');
+  try {
+    const { inventory } = await readInventory({ paths: [join(ROOT, 'examples')], keepPodRecords: false }, io());
+    const s = sink();
+    let started = false;
+    await assert.rejects(writeStreamedJson(inventory, s.stream, {}, { onStart: () => (started = true) }), SpillUnavailable);
+    assert.equal(s.text(), '', 'nothing written');
+    assert.equal(started, false, 'onStart not called');
+  } finally {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
   }
 });
 

@@ -253,6 +253,12 @@ test('a scan of 20,000 workloads or more writes its JSON report while analysing,
     assert.equal(r.status, exitCodeFor(result, 'high'));
     assert.equal(r.status, 1, 'the admin binding to a default ServiceAccount is a finding at or above high');
     assert.match(r.stderr, new RegExp(`scanned 20000 workloads: ${result.summary.withApiToken} mount an API token; ${result.findings.length} findings`));
+
+    // No usable temp directory (a file where the directory should be): the usual analysis writes the same report.
+    const fallback = spawnSync(process.execPath, [join(ROOT, 'bin', 'kube-sa-audit.js'), 'scan', file, '-o', 'json'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, KSA_TIMINGS: '1', TMPDIR: file } });
+    assert.doesNotMatch(fallback.stderr, /ksa-timing workloads /);
+    assert.ok(fallback.stdout === want, 'the fallback report equals the classic one');
+    assert.equal(fallback.status, r.status);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

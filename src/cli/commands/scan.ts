@@ -4,7 +4,7 @@ import type { CliIO } from '../io.ts';
 import { EXIT, UserError } from '../exit-codes.ts';
 import { analyzeInventory, PhaseTimer, readInventory, releaseInventory, type ScanOptions } from '../../analysis/scan.ts';
 import { collectGarbageBetweenPhases, LARGE_SCAN_WORKLOADS } from '../../analysis/memory.ts';
-import { writeStreamedJson } from '../../analysis/streamed-json.ts';
+import { SpillUnavailable, writeStreamedJson, type StreamedScanOutcome } from '../../analysis/streamed-json.ts';
 import type { Inventory } from '../../inventory/types.ts';
 import { SEVERITIES, severityRank, type ScanResult, type Severity } from '../../analysis/types.ts';
 import { FORMATS, isFormat, writeReport } from '../../report/index.ts';
@@ -131,6 +131,19 @@ function exitCode(problems: readonly { level: string }[], gaps: readonly unknown
 }
 
 /**
+ * The streamed JSON report, or undefined when its temporary files cannot be made (a read-only temp directory):
+ * nothing is written then, and the caller analyses as usual.
+ */
+async function streamedReport(inventory: Inventory, io: CliIO, opts: ScanOptions, cluster: { context: string; namespace?: string } | undefined, showProblems: (p: Inventory['problems']) => void): Promise<StreamedScanOutcome | undefined> {
+  try {
+    return await writeStreamedJson(inventory, io.stdout, opts, { ...(cluster ? { cluster } : {}), onStart: () => showProblems(inventory.problems) });
+  } catch (e) {
+    if (e instanceof SpillUnavailable) return undefined;
+    throw e;
+  }
+}
+
+/**
  * Whether to write the JSON report while analysing (analysis/streamed-json.ts) rather than from a finished
  * ScanResult: only for very large scans, where holding every report, summary and finding made the peak memory,
  * and only for what that path computes (no audit evidence, JSON out).
@@ -153,9 +166,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const showProblems = (problems: readonly { file: string; line: number; message: string; level: string }[]): void => {
     for (const p of problems) io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
   };
-  if (streams(parsed, inventory)) {
-    showProblems(inventory.problems);
-    const outcome = await writeStreamedJson(inventory, io.stdout, opts, clusterInfo);
+  const outcome = streams(parsed, inventory) ? await streamedReport(inventory, io, opts, clusterInfo, showProblems) : undefined;
+  if (outcome) {
     if (timings) {
       timings.mark('output');
       io.stderr.write(timings.format());

@@ -12,7 +12,8 @@
 //   the rule emitted them), so the sort is the same stable sort;
 // - the rules that look at bindings read per-ServiceAccount counts gathered during the visit (ctx.usageOf).
 // The bytes are those of writeJson(analyzeInventory(…)) — test/analysis/streamed-json.test.ts compares them — and
-// the spill files (in the OS temp directory) are removed however the scan ends.
+// the spill files (in the OS temp directory) are removed when the scan ends, with a report or an error (a killed
+// process leaves its kube-sa-audit-* directory behind).
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

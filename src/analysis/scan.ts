@@ -102,18 +102,48 @@ export const cmpFinding = (a: Pick<Finding, 'severity' | 'resource' | 'rule'>, b
   collate(a.resource.name, b.resource.name) ||
   collate(a.rule, b.rule);
 
-export function summarise(reports: WorkloadReport[], findings: Finding[]): ScanSummary {
-  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const f of findings) bySeverity[f.severity]++;
-  return {
-    workloads: reports.length,
-    pods: reports.reduce((n, r) => n + r.pods, 0),
-    withToken: reports.filter((r) => r.token.mounted === true).length,
-    withApiToken: reports.filter((r) => r.token.apiAccess === true).length,
-    tokenNotNeeded: reports.filter((r) => r.token.apiAccess === true && r.token.needed === 'no').length,
-    findingsBySeverity: bySeverity,
+/** The report's summary, counted one workload and one finding at a time (analyzeInventory and the streamed scan). */
+export class SummaryCounter {
+  readonly summary: ScanSummary = {
+    workloads: 0,
+    pods: 0,
+    withToken: 0,
+    withApiToken: 0,
+    tokenNotNeeded: 0,
+    findingsBySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
   };
+
+  /** After the RBAC analysis has set `token.needed`. */
+  addWorkload(r: WorkloadReport): void {
+    const s = this.summary;
+    s.workloads++;
+    s.pods += r.pods;
+    if (r.token.mounted === true) s.withToken++;
+    if (r.token.apiAccess === true) {
+      s.withApiToken++;
+      if (r.token.needed === 'no') s.tokenNotNeeded++;
+    }
+  }
+
+  addFinding(severity: Severity): void {
+    this.summary.findingsBySeverity[severity]++;
+  }
 }
+
+export function summarise(reports: WorkloadReport[], findings: Finding[]): ScanSummary {
+  const c = new SummaryCounter();
+  for (const r of reports) c.addWorkload(r);
+  for (const f of findings) c.addFinding(f.severity);
+  return c.summary;
+}
+
+/** The report's `inputs` section: what was read, skipped, and found wrong. */
+export const inputsOf = (inv: Inventory): ScanResult['inputs'] => ({
+  documents: inv.documents ?? 0,
+  skipped: inv.skipped.count,
+  skippedByReason: inv.skipped.byReason,
+  problems: inv.problems.map((p) => ({ file: p.file, line: p.line, message: p.message, level: p.level })),
+});
 
 /** Pure analysis of an inventory (plus audit logs when given). */
 export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}): Promise<ScanResult> {
@@ -145,12 +175,7 @@ export async function analyzeInventory(inv: Inventory, opts: AnalyzeOptions = {}
     serviceAccounts: rbac.serviceAccounts,
     findings,
     summary: summarise(reports, findings),
-    inputs: {
-      documents: inv.documents ?? 0,
-      skipped: inv.skipped.count,
-      skippedByReason: inv.skipped.byReason,
-      problems: inv.problems.map((p) => ({ file: p.file, line: p.line, message: p.message, level: p.level })),
-    },
+    inputs: inputsOf(inv),
     gaps: inv.gaps,
   };
   t?.mark('rules');
@@ -232,10 +257,13 @@ function applySnapshotFacts(inventory: Inventory, paths: string[], cwd: string):
   inventory.completeServiceAccounts = infos.every((i) => i?.completeServiceAccounts === true);
 }
 
+/** The report's `cluster` key for a live scan: the context, and the namespace when one was chosen. */
+export const clusterKeyOf = (cluster: ClusterReadResult): { context: string; namespace?: string } => ({ context: cluster.context, ...(cluster.namespace ? { namespace: cluster.namespace } : {}) });
+
 /** Builds the inventory from manifests or the live cluster, then analyses it. */
 export async function scan(opts: ScanOptions, io: CliIO): Promise<ScanResult> {
   const { inventory, cluster } = await readInventory(opts, io);
   const result = await analyzeInventory(inventory, opts);
-  if (cluster) result.cluster = { context: cluster.context, ...(cluster.namespace ? { namespace: cluster.namespace } : {}) };
+  if (cluster) result.cluster = clusterKeyOf(cluster);
   return result;
 }

@@ -14,20 +14,19 @@
 // The bytes are those of writeJson(analyzeInventory(…)) — test/analysis/streamed-json.test.ts compares them — and
 // the spill files (in the OS temp directory) are removed when the scan ends, with a report or an error (a killed
 // process leaves its kube-sa-audit-* directory behind).
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Inventory } from '../inventory/types.ts';
 import type { Finding, RuleContext, ScanSummary, Severity } from './types.ts';
-import { SEVERITIES } from './types.ts';
 import type { AnalyzeOptions } from './scan.ts';
-import { cmpFinding, reportWorkload } from './scan.ts';
+import { cmpFinding, inputsOf, reportWorkload, SummaryCounter } from './scan.ts';
 import { startRbacAnalysis } from '../rbac/index.ts';
 import { stopInterning } from '../inventory/intern.ts';
 import { RULES } from '../rules/index.ts';
 import { ServiceAccountUsageCounter } from '../rules/rbac/util.ts';
-import { arrayElement, JsonOut } from '../report/json.ts';
+import { ARRAY_END, arrayElement, elementPrefix, FdWriter, JsonOut, keyPrefix, putEntry } from '../report/json.ts';
 import { VERSION } from '../version.ts';
 import { collectGarbageBetweenPhases } from './memory.ts';
 
@@ -40,38 +39,10 @@ export interface StreamedScanOutcome {
 /** The spill files could not be made; nothing has been written yet, so the caller can use analyzeInventory. */
 export class SpillUnavailable extends Error {}
 
-/** Appends text to a temporary file through one reused buffer; reads ranges of it back. */
-class SpillFile {
-  private readonly fd: number;
-  private readonly buf = Buffer.allocUnsafe(1 << 20);
-  private used = 0;
-  /** Bytes written so far (flushed or not): the offset of the next append. */
-  size = 0;
-
+/** A temporary file written through FdWriter (report/json.ts) and read back by ranges. */
+class SpillFile extends FdWriter {
   constructor(path: string) {
-    this.fd = openSync(path, 'w+', 0o600);
-  }
-
-  /** Appends `s` as UTF-8; returns its byte length. */
-  append(s: string): number {
-    // 3 bytes per UTF-16 unit at most.
-    if (this.used + 3 * s.length > this.buf.length) this.flush();
-    let n: number;
-    if (3 * s.length > this.buf.length) {
-      const b = Buffer.from(s, 'utf8');
-      this.writeAll(b);
-      n = b.length;
-    } else {
-      n = this.buf.write(s, this.used);
-      this.used += n;
-    }
-    this.size += n;
-    return n;
-  }
-
-  flush(): void {
-    if (this.used > 0) this.writeAll(this.buf.subarray(0, this.used));
-    this.used = 0;
+    super(openSync(path, 'w+', 0o600), 1 << 20);
   }
 
   /** `length` bytes from `offset` (after flush()), into `into` when it is large enough. */
@@ -87,10 +58,6 @@ class SpillFile {
 
   close(): void {
     closeSync(this.fd);
-  }
-
-  private writeAll(b: Buffer): void {
-    for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off, b.length - off);
   }
 }
 
@@ -151,25 +118,28 @@ async function write(inv: Inventory, stdout: Writable, opts: AnalyzeOptions, acc
   stopInterning(inv);
   const run = startRbacAnalysis(inv, opts.rbac ?? {}, { slimAfterFirstUse: true });
   const usage = new ServiceAccountUsageCounter();
+  const counts = new SummaryCounter();
   const ctx: RuleContext = { inventory: inv, workloads: [], workloadObjects: [], rbac: run.analysis, evidence: undefined, usageOf: (ns, name) => usage.usageOf(ns, name) };
   const keys: FindingKey[] = [];
   const seqOf = RULES.map(() => 0);
-  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const keep = (f: Finding, ruleIndex: number): void => {
-    const length = spilled.append(arrayElement(f));
+    const length = spilled.put(arrayElement(f));
     keys.push({ severity: f.severity, resource: f.resource, rule: f.rule, ruleIndex, seq: seqOf[ruleIndex]!++, offset: spilled.size - length, length });
-    bySeverity[f.severity]++;
+    counts.addFinding(f.severity);
   };
 
-  await out.put(`{\n  "tool": ${indented({ name: 'kube-sa-audit', version: VERSION })},\n  "origin": ${JSON.stringify(inv.origin)},\n  "workloads": `);
-  let pods = 0, withToken = 0, withApiToken = 0, tokenNotNeeded = 0, accountsWritten = 0;
+  await putEntry(out, 'tool', { name: 'kube-sa-audit', version: VERSION }, true);
+  await putEntry(out, 'origin', inv.origin, false);
+  await out.put(keyPrefix('workloads', false));
+  let accountsWritten = 0;
   const workloads = inv.workloads;
   await out.put(workloads.length ? '[' : '[]');
   for (let i = 0; i < workloads.length; i++) {
     const w = workloads[i]!;
     const r = reportWorkload(w, inv, opts);
     const entry = run.add(r);
-    if (entry) accounts.append((accountsWritten++ ? ',\n    ' : '\n    ') + arrayElement(entry));
+    // Each entry with the separator before it: the file is copied out as the array's body.
+    if (entry) accounts.put(elementPrefix(accountsWritten++) + arrayElement(entry));
     usage.add(r);
     for (let k = 0; k < RULES.length; k++) {
       const f = RULES[k]!.checkWorkload?.(ctx, r, w);
@@ -177,15 +147,10 @@ async function write(inv: Inventory, stdout: Writable, opts: AnalyzeOptions, acc
       if (Array.isArray(f)) for (const x of f) keep(x, k);
       else keep(f, k);
     }
-    pods += r.pods;
-    if (r.token.mounted === true) withToken++;
-    if (r.token.apiAccess === true) {
-      withApiToken++;
-      if (r.token.needed === 'no') tokenNotNeeded++;
-    }
-    await out.put((i ? ',\n    ' : '\n    ') + arrayElement(r));
+    counts.addWorkload(r);
+    await out.put(elementPrefix(i) + arrayElement(r));
   }
-  if (workloads.length) await out.put('\n  ]');
+  if (workloads.length) await out.put(ARRAY_END);
   run.done();
   // What the visit left behind (each workload's verdict and text), before the binding rules add theirs.
   collectGarbageBetweenPhases(workloads.length);
@@ -200,47 +165,38 @@ async function write(inv: Inventory, stdout: Writable, opts: AnalyzeOptions, acc
   accounts.flush();
   spilled.flush();
 
-  await out.put(',\n  "serviceAccounts": ');
+  await out.put(keyPrefix('serviceAccounts', false));
   if (accountsWritten === 0) await out.put('[]');
   else {
     await out.put('[');
     const chunk = Buffer.allocUnsafe(1 << 20);
     for (let at = 0; at < accounts.size; at += chunk.length) await out.putBytes(accounts.read(at, Math.min(chunk.length, accounts.size - at), chunk));
-    await out.put('\n  ]');
+    await out.put(ARRAY_END);
   }
 
   keys.sort((a, b) => cmpFinding(a, b) || a.ruleIndex - b.ruleIndex || a.seq - b.seq);
-  await out.put(',\n  "findings": ');
+  await out.put(keyPrefix('findings', false));
   if (keys.length === 0) await out.put('[]');
   else {
     await out.put('[');
     const scratch = Buffer.allocUnsafe(64 << 10);
     for (let j = 0; j < keys.length; j++) {
       const key = keys[j]!;
-      await out.put(j ? ',\n    ' : '\n    ');
+      await out.put(elementPrefix(j));
       await out.putBytes(spilled.read(key.offset, key.length, scratch));
     }
-    await out.put('\n  ]');
+    await out.put(ARRAY_END);
   }
   t?.mark('rules');
 
-  const summary: ScanSummary = { workloads: workloads.length, pods, withToken, withApiToken, tokenNotNeeded, findingsBySeverity: bySeverity };
-  const rest: [string, unknown][] = [
-    ['summary', summary],
-    ['inputs', { documents: inv.documents ?? 0, skipped: inv.skipped.count, skippedByReason: inv.skipped.byReason, problems: inv.problems.map((p) => ({ file: p.file, line: p.line, message: p.message, level: p.level })) }],
-    ['gaps', inv.gaps],
-  ];
-  if (inv.serverVersion) rest.push(['serverVersion', inv.serverVersion]);
-  rest.push(['rbac', { builtinPolicyVersion: run.analysis.kubernetesVersion }]);
-  if (cluster) rest.push(['cluster', cluster]);
-  for (const [key, value] of rest) await out.put(`,\n  ${JSON.stringify(key)}: ${Array.isArray(value) && value.length ? arrayText(value) : indented(value)}`);
+  // The rest in analyzeInventory's order (serverVersion, rbac and evidence are added after its literal).
+  await putEntry(out, 'summary', counts.summary, false);
+  await putEntry(out, 'inputs', inputsOf(inv), false);
+  await putEntry(out, 'gaps', inv.gaps, false);
+  if (inv.serverVersion) await putEntry(out, 'serverVersion', inv.serverVersion, false);
+  await putEntry(out, 'rbac', { builtinPolicyVersion: run.analysis.kubernetesVersion }, false);
+  if (cluster) await putEntry(out, 'cluster', cluster, false);
   await out.put('\n}\n');
   await out.end();
-  return { summary, findings: keys.length };
+  return { summary: counts.summary, findings: keys.length };
 }
-
-/** A top-level value as writeJson prints it (one level of indentation). */
-const indented = (v: unknown): string => (JSON.stringify(v, null, 2) ?? 'null').replaceAll('\n', '\n  ');
-
-/** A non-empty top-level array as writeJson prints it. */
-const arrayText = (a: unknown[]): string => '[' + a.map((x, j) => (j ? ',\n    ' : '\n    ') + arrayElement(x)).join('') + '\n  ]';

@@ -157,7 +157,7 @@ export interface RbacAnalysisRunOptions {
   slimAfterFirstUse?: boolean;
 }
 
-export function startRbacAnalysis(inventory: Inventory, opts: RbacAnalysisOptions = {}, run: RbacAnalysisRunOptions = {}): RbacAnalysisRun {
+export function startRbacAnalysis(inventory: Inventory, opts: RbacAnalysisOptions = {}, mode: RbacAnalysisRunOptions = {}): RbacAnalysisRun {
   const version = resolvePolicyVersion(opts.builtinPolicyVersion ?? inventory.serverVersion);
   const engine = RbacEngine.fromInventory(inventory, { builtinPolicyVersion: version });
   const kubernetesVersion = inventory.serverVersion ?? version;
@@ -205,7 +205,7 @@ export function startRbacAnalysis(inventory: Inventory, opts: RbacAnalysisOption
   const gapLines = rbacGaps.map((g) => `incomplete: ${describeGap(g)} could not be read (${g.reason}); grants from it are unknown`);
   // A caller that writes each summary out at once (slimAfterFirstUse) gets the lines made afresh instead: kept
   // for every grant until the end, they were ~20 MB of a streamed 150,000-pod scan that never reads them again.
-  const linesByGrant = run.slimAfterFirstUse ? undefined : new WeakMap<Grant, readonly string[]>();
+  const linesByGrant = mode.slimAfterFirstUse ? undefined : new WeakMap<Grant, readonly string[]>();
   const linesOfGrant = (g: Grant): readonly string[] => {
     let hit = linesByGrant?.get(g);
     if (hit === undefined) {
@@ -219,7 +219,7 @@ export function startRbacAnalysis(inventory: Inventory, opts: RbacAnalysisOption
   };
   // Grant paths and dangerous entries are shared between the summaries that hold them, unless each summary is
   // written out at once (slimAfterFirstUse): sharing then only keeps them, and their keys, alive to the end.
-  const grantPaths = run.slimAfterFirstUse ? undefined : new WeakMap<Grant, PermissionSummary['grants'][number]>();
+  const grantPaths = mode.slimAfterFirstUse ? undefined : new WeakMap<Grant, PermissionSummary['grants'][number]>();
   const grantPathOf = (g: Grant): PermissionSummary['grants'][number] => {
     let hit = grantPaths?.get(g);
     if (hit === undefined) {
@@ -230,7 +230,7 @@ export function startRbacAnalysis(inventory: Inventory, opts: RbacAnalysisOption
   };
   const dangerousEntries = new Map<string, PermissionSummary['dangerous'][number]>();
   const dangerousEntryOf = (d: DangerousHit): PermissionSummary['dangerous'][number] => {
-    if (run.slimAfterFirstUse) return { id: d.id, severity: d.severity, why: d.why, scope: d.scope, via: d.via };
+    if (mode.slimAfterFirstUse) return { id: d.id, severity: d.severity, why: d.why, scope: d.scope, via: d.via };
     const key = `${d.id}\u0000${d.severity}\u0000${d.why}\u0000${d.scope}\u0000${d.via}`;
     let hit = dangerousEntries.get(key);
     if (hit === undefined) dangerousEntries.set(key, (hit = { id: d.id, severity: d.severity, why: d.why, scope: d.scope, via: d.via }));
@@ -300,7 +300,7 @@ export function startRbacAnalysis(inventory: Inventory, opts: RbacAnalysisOption
     }
     // Kept for the account's later workloads, unless each verdict is written out at once (slimAfterFirstUse):
     // then making the sentence again is cheaper than holding one per ServiceAccount to the end.
-    if (!run.slimAfterFirstUse) p.need = hit;
+    if (!mode.slimAfterFirstUse) p.need = hit;
     return hit;
   };
   const add = (report: WorkloadReport): ServiceAccountReport | undefined => {
@@ -314,7 +314,7 @@ export function startRbacAnalysis(inventory: Inventory, opts: RbacAnalysisOption
     if (p.used) return undefined;
     p.used = true;
     const entry: ServiceAccountReport = { namespace: report.namespace, name: report.serviceAccount, permissions: p.summary };
-    if (run.slimAfterFirstUse) {
+    if (mode.slimAfterFirstUse) {
       const full = p.summary;
       p.summary = { onlyDefaults: full.onlyDefaults, lines: NO_LINES, grants: NO_GRANTS, dangerous: full.dangerous, equivalentToClusterAdmin: full.equivalentToClusterAdmin, ...(full.incomplete !== undefined ? { incomplete: full.incomplete } : {}) };
     }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { CliIO } from '../io.ts';
 import { EXIT, UserError } from '../exit-codes.ts';
-import { analyzeInventory, PhaseTimer, readInventory, releaseInventory, type ScanOptions } from '../../analysis/scan.ts';
+import { analyzeInventory, clusterKeyOf, PhaseTimer, readInventory, releaseInventory, type ScanOptions } from '../../analysis/scan.ts';
 import { collectGarbageBetweenPhases, LARGE_SCAN_WORKLOADS } from '../../analysis/memory.ts';
 import { SpillUnavailable, writeStreamedJson, type StreamedScanOutcome } from '../../analysis/streamed-json.ts';
 import type { Inventory } from '../../inventory/types.ts';
@@ -162,7 +162,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const timings = io.env.KSA_TIMINGS === '1' ? new PhaseTimer() : undefined;
   const opts: ScanOptions = timings ? { ...parsed.scan, timings } : parsed.scan;
   const { inventory, cluster } = await readInventory(opts, io);
-  const clusterInfo = cluster ? { context: cluster.context, ...(cluster.namespace ? { namespace: cluster.namespace } : {}) } : undefined;
+  const clusterInfo = cluster ? clusterKeyOf(cluster) : undefined;
   const showProblems = (problems: readonly { file: string; line: number; message: string; level: string }[]): void => {
     for (const p of problems) io.stderr.write(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.level === 'warning' ? 'warning: ' : ''}${p.message}\n`);
   };
